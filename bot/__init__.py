@@ -1,0 +1,1 @@
+"""The question-answering bot on top of the `index` package."""

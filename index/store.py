@@ -1,0 +1,121 @@
+"""Opening a built index for queries, and the writers' lock.
+
+A reader follows the manifest to one generation directory and opens only that: the writer
+never changes a generation once written, so a reader sees one consistent index even while
+a new generation is being written beside it.
+"""
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index import catalog, dense, manifest
+from index.errors import IndexCorrupt, IndexNotFound, LockBusy
+
+if TYPE_CHECKING:
+    import faiss
+
+    from index.lexical import Lexical
+
+LOCK_FILE = "lock"
+
+
+@dataclass
+class Index:
+    """A loaded index generation; the FAISS and BM25 parts load on first use."""
+
+    directory: Path
+    manifest: manifest.Manifest
+    catalog: sqlite3.Connection
+    _dense: "faiss.Index | None" = field(default=None, repr=False)
+    _lexical: "Lexical | None" = field(default=None, repr=False)
+
+    @property
+    def generation_dir(self) -> Path:
+        return self.directory / self.manifest.generation_dir_name
+
+    @property
+    def dense(self) -> "faiss.Index":
+        if self._dense is None:
+            try:
+                self._dense = dense.read(self.generation_dir, mmap=True)
+            except RuntimeError as error:
+                raise IndexCorrupt(f"{dense.FILE_NAME}: {str(error).splitlines()[0][:80]}") from None
+            if self._dense.d != self.manifest.encoder_dim:
+                raise IndexCorrupt(
+                    f"{dense.FILE_NAME} holds {self._dense.d}-dim vectors, "
+                    f"the manifest says {self.manifest.encoder_dim}"
+                )
+        return self._dense
+
+    @property
+    def lexical(self) -> "Lexical":
+        if self._lexical is None:
+            from index.lexical import Lexical
+
+            try:
+                self._lexical = Lexical.read(self.generation_dir)
+            except (OSError, ValueError, KeyError) as error:
+                raise IndexCorrupt(f"lexical index: {error.__class__.__name__}") from None
+        return self._lexical
+
+    def chunks(self, ids: list[int]) -> dict[int, catalog.ChunkRow]:
+        try:
+            return catalog.chunks(self.catalog, ids)
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
+
+    def document(self, path: str) -> tuple[str, str] | None:
+        try:
+            return catalog.document_text(self.catalog, path)
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
+
+
+def open_index(index_dir: Path) -> Index:
+    """Open the current generation (retrying if a writer swaps it while we look)."""
+    for _ in range(5):
+        current = manifest.read(index_dir)
+        generation = index_dir / current.generation_dir_name
+        if not generation.is_dir():
+            if manifest.read(index_dir).generation != current.generation:
+                continue
+            raise IndexCorrupt(f"{current.generation_dir_name} is missing")
+        try:
+            connection = catalog.open_read_only(generation)
+            connection.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
+        return Index(index_dir, current, connection)
+    raise IndexNotFound(index_dir)
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: bool, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """One writer at a time. flock dies with its process, so a killed indexer leaves no stale lock."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            if not wait:
+                raise LockBusy(f"Another indexer ({holder}) is updating {index_dir}; try again later.")
+            on_wait(f"Waiting for another indexer ({holder}) to finish…")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,390 @@
+"""Incremental indexing: embed only what is new, drop what is gone, commit atomically.
+
+A new generation directory is written beside the current one (catalog copy + changes,
+FAISS index minus removed plus new vectors, BM25 rebuilt), fsynced and renamed into place;
+only then does the manifest, written atomically, point at it. A crash at any moment leaves
+the previous generation as the index.
+"""
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from index import catalog, dense, lexical, manifest
+from index.atomic import fsync_dir, fsync_tree
+from index.clean import Dropped, clean, normalise, repeat_counts, sentence_keys
+from index.documents import SourceFile, Unreadable, discover, read_document
+from index.embed import Encoder, ModelInfo
+from index.errors import IndexNotFound, PathNotFound, UserError
+from index.split import Chunk, embed_text, split
+from index.store import writer_lock
+
+EMBED_BATCH = 256
+
+
+class Progress(Protocol):
+    """Where the indexer reports embedding progress (the CLI draws a bar)."""
+
+    def start(self, files: int, chunks: int) -> None: ...
+
+    def advance(self, chunks: int) -> None: ...
+
+
+@dataclass
+class Report:
+    """What one `bot index` run did."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+    up_to_date: bool = False
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    dropped: dict[str, list[Dropped]] = field(default_factory=dict)
+
+
+@dataclass
+class _Article:
+    source: SourceFile
+    text: str
+    title_hint: str | None
+    sha256: str
+    keys: set[int]
+    entry: manifest.FileEntry | None
+
+
+def update(
+    index_dir: Path,
+    paths: list[Path],
+    info: ModelInfo,
+    make_encoder: Callable[[], Encoder],
+    *,
+    rebuild: bool = False,
+    wait: bool = True,
+    on_wait: Callable[[str], None] = lambda message: None,
+    progress: Progress | None = None,
+) -> Report:
+    """Bring the index at index_dir up to date with the files under paths (and earlier roots)."""
+    began = time.perf_counter()
+    with writer_lock(index_dir, wait, on_wait):
+        _remove_leftovers(index_dir)
+        old = None
+        if not rebuild:
+            try:
+                old = manifest.read(index_dir)
+            except IndexNotFound:
+                pass
+        if old is not None:
+            old.check_encoder(info.name, info.dim)
+        report = Report()
+        roots = _roots(paths, old, report)
+        sources, skipped_names = discover(roots)
+        report.skipped += [(str(path), reason) for path, reason in skipped_names]
+        articles = _read_changed(sources, old, report)
+        removed = set(old.files) - {str(s.path) for s in sources} if old else set()
+        if old and not removed and all(a.entry and not a.text for a in articles.values()):
+            report.up_to_date = True
+            report.unchanged = len(articles)
+            report.documents = sum(1 for e in old.files.values() if e.duplicate_of is None)
+            report.chunks_total = old.chunk_count()
+            report.seconds = time.perf_counter() - began
+            return report
+        _commit(index_dir, old, info, make_encoder, roots, articles, removed, report, progress)
+        report.seconds = time.perf_counter() - began
+        return report
+
+
+def _roots(paths: list[Path], old: manifest.Manifest | None, report: Report) -> list[Path]:
+    for path in paths:
+        if not path.exists():
+            raise PathNotFound(f"Path not found: {path}")
+    roots = {Path(os.path.abspath(p)) for p in paths}
+    for previous in old.roots if old else []:
+        if Path(previous).exists():
+            roots.add(Path(previous))
+        else:
+            report.skipped.append((previous, "indexed folder no longer exists; its files are removed"))
+    if not roots:
+        raise UserError("Nothing to index yet. Give a folder or file: bot index PATH")
+    return sorted(roots)
+
+
+def _read_changed(
+    sources: list[SourceFile], old: manifest.Manifest | None, report: Report
+) -> dict[str, _Article]:
+    """Every current file; only files whose size or mtime changed are read from disk."""
+    articles: dict[str, _Article] = {}
+    for source in sources:
+        key = str(source.path)
+        entry = old.files.get(key) if old else None
+        try:
+            stat = source.path.stat()
+            if entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                articles[key] = _Article(source, "", None, entry.sha256, set(), entry)
+                continue
+            document = read_document(source)
+        except (Unreadable, OSError) as error:
+            report.skipped.append((source.display, str(error)))
+            if entry:  # an unreadable version never replaces a good one
+                articles[key] = _Article(source, "", None, entry.sha256, set(), entry)
+            continue
+        text = normalise(document.text)
+        if not text:
+            report.skipped.append((source.display, "no text"))
+            continue
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        articles[key] = _Article(source, text, document.title_hint, sha, sentence_keys(text), entry)
+    return articles
+
+
+@dataclass
+class _Plan:
+    """Which articles get new chunks, and which old chunks go."""
+
+    duplicate_of: dict[str, str | None]
+    counts: dict[int, int]
+    signatures: dict[str, str]
+    process: list[str]
+    retire: set[str]
+
+
+def _plan(
+    old: manifest.Manifest | None, articles: dict[str, _Article], removed: set[str], report: Report
+) -> _Plan:
+    """Group identical articles (one copy is indexed), count repeated sentences, pick the work."""
+    by_sha: dict[str, list[str]] = {}
+    for path in sorted(articles, key=lambda p: articles[p].source.display):
+        by_sha.setdefault(articles[path].sha256, []).append(path)
+    duplicate_of = {p: (paths[0] if p != paths[0] else None) for paths in by_sha.values() for p in paths}
+    canonical = [paths[0] for paths in by_sha.values()]
+    counts = repeat_counts([articles[p].keys for p in canonical])
+    signatures = {p: _signature(articles[p].keys, counts) for p in canonical}
+    process, retire = [], set(removed)
+    for path, article in articles.items():
+        entry = article.entry
+        if entry is None:
+            report.added += 1
+        elif entry.sha256 != article.sha256:
+            report.changed += 1
+        else:
+            report.unchanged += 1
+        report.duplicates += duplicate_of[path] is not None
+        stale = entry is None or entry.sha256 != article.sha256 or entry.duplicate_of is not None
+        if duplicate_of[path] is None and (stale or entry.repeat_signature != signatures[path]):
+            process.append(path)
+            retire.add(path)
+        elif duplicate_of[path] is not None and entry is not None and entry.chunk_ids:
+            retire.add(path)
+    report.removed = len(removed)
+    return _Plan(duplicate_of, counts, signatures, process, retire)
+
+
+def _signature(keys: set[int], counts: dict[int, int]) -> str:
+    """Changes when another article starts or stops sharing this one's sentences."""
+    shared = sorted((k, min(counts[k], 3)) for k in keys if k in counts)
+    return hashlib.blake2b(repr(shared).encode(), digest_size=8).hexdigest()
+
+
+def _commit(
+    index_dir: Path,
+    old: manifest.Manifest | None,
+    info: ModelInfo,
+    make_encoder: Callable[[], Encoder],
+    roots: list[Path],
+    articles: dict[str, _Article],
+    removed: set[str],
+    report: Report,
+    progress: Progress | None,
+) -> None:
+    """Write the next generation beside the current one, then point the manifest at it."""
+    import numpy as np
+
+    generation = (old.generation if old else 0) + 1
+    previous = index_dir / old.generation_dir_name if old else None
+    work = index_dir / (manifest.generation_dir_name(generation) + ".tmp")
+    work.mkdir(parents=True)
+    try:
+        if previous is not None:
+            shutil.copyfile(previous / catalog.FILE_NAME, work / catalog.FILE_NAME)
+            connection = catalog.open_for_update(work)
+            vectors = dense.read(previous, mmap=False)
+        else:
+            connection = catalog.create(work)
+            vectors = dense.empty(info.dim)
+        _load_unread(connection, articles)
+        plan = _plan(old, articles, removed, report)
+        encoder = make_encoder() if plan.process else None
+        chunked = {p: _chunk(articles[p], plan.counts, encoder, report) for p in plan.process}
+        next_id = old.next_id if old else 1
+        new_ids: dict[str, list[int]] = {}
+        texts: list[str] = []
+        for path in plan.process:
+            title, chunks = chunked[path]
+            new_ids[path] = list(range(next_id, next_id + len(chunks)))
+            next_id += len(chunks)
+            texts += [embed_text(title, c.text) for c in chunks]
+        ids = np.asarray([i for p in plan.process for i in new_ids[p]], dtype=np.int64)
+        embedded = _embed(texts, connection, vectors, encoder, report, progress, len(plan.process))
+        retired = [i for p in plan.retire if old and p in old.files for i in old.files[p].chunk_ids]
+        with connection:
+            _write_catalog(connection, articles, plan, chunked, new_ids)
+        if retired:
+            vectors.remove_ids(np.asarray(retired, dtype=np.int64))
+        if len(ids):
+            vectors.add_with_ids(embedded, ids)
+        dense.write(vectors, work)
+        rows = list(catalog.all_chunk_texts(connection))
+        connection.close()
+        lexical.build([embed_text(t, x) for _, t, x in rows], [i for i, _, _ in rows], work)
+        fsync_tree(work)
+        os.rename(work, index_dir / manifest.generation_dir_name(generation))
+        fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    files = {
+        path: manifest.FileEntry(
+            display=a.source.display,
+            sha256=a.sha256,
+            size=a.source.path.stat().st_size,
+            mtime_ns=a.source.path.stat().st_mtime_ns,
+            title=chunked[path][0] if path in chunked else (a.entry.title if a.entry else ""),
+            chunk_ids=new_ids.get(path, a.entry.chunk_ids if a.entry and path not in plan.retire else []),
+            duplicate_of=plan.duplicate_of[path],
+            repeat_signature=plan.signatures.get(path, ""),
+        )
+        for path, a in articles.items()
+    }
+    report.documents = sum(1 for e in files.values() if e.duplicate_of is None)
+    report.chunks_total = vectors.ntotal
+    manifest.write(
+        index_dir,
+        manifest.Manifest(
+            format_version=manifest.FORMAT_VERSION,
+            generation=generation,
+            encoder_name=info.name,
+            encoder_dim=info.dim,
+            model_path=None if info.name == "all-MiniLM-L6-v2" else str(info.path),
+            roots=[str(r) for r in roots],
+            files=files,
+            next_id=next_id,
+            created=old.created if old else time.time(),
+        ),
+    )
+    _remove_old_generations(index_dir, keep={generation, generation - 1})
+
+
+def _load_unread(connection, articles: dict[str, _Article]) -> None:  # noqa: ANN001
+    """Fill in text and sentence keys of unchanged articles from the previous catalog."""
+    import numpy as np
+
+    for path, article in articles.items():
+        if article.text:
+            continue
+        row = connection.execute(
+            "SELECT text, title_hint, keys FROM documents WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:  # a duplicate copy: its canonical twin holds the text
+            continue
+        article.text, article.title_hint = row[0], row[1]
+        article.keys = set(np.frombuffer(row[2], dtype=np.int64).tolist())
+    for article in articles.values():
+        if not article.text:
+            twin = next(a for a in articles.values() if a.sha256 == article.sha256 and a.text)
+            article.text, article.title_hint, article.keys = twin.text, twin.title_hint, twin.keys
+
+
+def _chunk(
+    article: _Article, counts: dict[int, int], encoder: Encoder | None, report: Report
+) -> tuple[str, list[Chunk]]:
+    assert encoder is not None
+    cleaned = clean(article.text, article.title_hint, counts)
+    if not cleaned.title:
+        cleaned.title = Path(article.source.display).stem.replace("_", " ")
+    if cleaned.dropped:
+        report.dropped[article.source.display] = cleaned.dropped
+    return cleaned.title, split(cleaned, encoder.count_tokens, encoder.max_tokens)
+
+
+def _embed(texts, connection, vectors, encoder, report, progress, files):  # noqa: ANN001, ANN202
+    """Vectors for texts: reused from the previous generation where the same text was embedded."""
+    import numpy as np
+
+    out = np.zeros((len(texts), vectors.d), dtype=np.float32)
+    keys = [_embed_key(t) for t in texts]
+    known: dict[str, int] = {}
+    for begin in range(0, len(keys), 500):
+        part = keys[begin : begin + 500]
+        marks = ",".join("?" * len(part))
+        for key, chunk_id in connection.execute(
+            f"SELECT embed_key, id FROM chunks WHERE embed_key IN ({marks})", part
+        ):
+            known[key] = chunk_id
+    fresh = [i for i, key in enumerate(keys) if key not in known]
+    for i, key in enumerate(keys):
+        if key in known:
+            out[i] = vectors.reconstruct(known[key])
+    if progress:
+        progress.start(files, len(fresh))
+    for begin in range(0, len(fresh), EMBED_BATCH):
+        batch = fresh[begin : begin + EMBED_BATCH]
+        out[batch] = encoder.embed([texts[i] for i in batch])
+        report.chunks_embedded += len(batch)
+        if progress:
+            progress.advance(len(batch))
+    return out
+
+
+def _embed_key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _write_catalog(connection, articles, plan, chunked, new_ids) -> None:  # noqa: ANN001
+    import numpy as np
+
+    for path in plan.retire:
+        connection.execute("DELETE FROM chunks WHERE path = ?", (path,))
+    for path, article in articles.items():
+        if plan.duplicate_of.get(path) is not None:
+            connection.execute("DELETE FROM documents WHERE path = ?", (path,))
+    for path in set(plan.retire) - set(articles):
+        connection.execute("DELETE FROM documents WHERE path = ?", (path,))
+    for path in plan.process:
+        article = articles[path]
+        title, chunks = chunked[path]
+        keys = np.asarray(sorted(article.keys), dtype=np.int64).tobytes()
+        connection.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            (path, article.source.display, title, article.title_hint, article.text, keys),
+        )
+        connection.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, path, c.paragraph, c.start, c.end, c.text, _embed_key(embed_text(title, c.text)))
+                for i, c in zip(new_ids[path], chunks)
+            ],
+        )
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Half-written generations of an indexer that was killed."""
+    for leftover in index_dir.glob("gen-*.tmp"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _remove_old_generations(index_dir: Path, keep: set[int]) -> None:
+    """Keep the previous generation too: a reader may still be opening it."""
+    for directory in index_dir.glob("gen-*"):
+        suffix = directory.name.removeprefix("gen-")
+        if suffix.isdigit() and int(suffix) not in keep:
+            shutil.rmtree(directory, ignore_errors=True)
