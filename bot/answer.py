@@ -71,7 +71,8 @@ def answer(
     best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
     if not hits or (settings.mode != "lexical" and best_dense < ABSTAIN_BELOW):
         return Answer(question, True, [], sources)
-    chosen = _best_sentences(index, encoder, question, query_vector, hits[:ANSWER_PASSAGES])
+    question_vector = query_vector if query == question else encoder.embed([question])[0]
+    chosen = _best_sentences(index, encoder, question, question_vector, hits[:ANSWER_PASSAGES])
     for n, start, end in chosen:
         sources[n - 1].highlights.append([start, end])
     return Answer(
@@ -100,7 +101,7 @@ def _best_sentences(index, encoder, question, query_vector, hits):  # noqa: ANN0
     """(source n, start, end) of the 1-3 sentences scoring best against the question.
 
     Score: cosine to the question, plus the share of the question's terms the sentence holds,
-    plus a small prior for better-ranked passages; near-ties join the best, in reading order.
+    plus a small prior for better-ranked passages; near-ties join the best, best first.
     """
     candidates = [
         (n, start, end)
@@ -119,5 +120,4 @@ def _best_sentences(index, encoder, question, query_vector, hits):  # noqa: ANN0
         scores.append(float(vector @ query_vector) + OVERLAP_WEIGHT * overlap - 0.02 * (n - 1))
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
     best = scores[order[0]]
-    chosen = [candidates[i] for i in order[:MAX_SENTENCES] if scores[i] >= best - SENTENCE_MARGIN]
-    return sorted(chosen)
+    return [candidates[i] for i in order[:MAX_SENTENCES] if scores[i] >= best - SENTENCE_MARGIN]

@@ -129,6 +129,27 @@ def chat(
     run(locations.index_dir(index_dir), k)
 
 
+@app.command("eval")
+@one_line_errors
+def eval_command(
+    questions: Annotated[Path, typer.Argument(help='JSON Lines of {"question", "doc", "gold": [answer strings]}.')],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Passages retrieved per question; scores count only these.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object of the scores.")] = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Score the bot on questions with known answers: passage hit@1, hit@5, MRR@10, answer hits."""
+    import json
+
+    from bot.evaluate import evaluate_file, table
+    from index import locations
+
+    scores = evaluate_file(questions, locations.index_dir(index_dir), k)
+    if as_json:
+        typer.echo(json.dumps(scores.as_json()))
+    else:
+        typer.echo(table({questions.name: scores}))
+
+
 def main() -> None:
     """Console-script entry point."""
     os.environ["HF_HUB_OFFLINE"] = "1"

@@ -36,14 +36,14 @@ def answer_text(result: Answer, full_sources: bool = False) -> "Text":
 
     out = Text()
     if result.abstained:
-        out.append(ABSTAIN_MESSAGE + "\n")
-        return out
+        return Text(ABSTAIN_MESSAGE)
     for sentence in result.answer:
         out.append(sentence.text)
         out.append(f" [{sentence.source}] ", style="bold cyan")
     out.append("\n\nSources:\n", style="bold")
     for source in result.sources:
         out.append_text(source_text(source, full=full_sources))
+    out.rstrip()
     return out
 
 

@@ -6,6 +6,7 @@ and rebuilt whenever they change. Only this module imports torch.
 
 import fcntl
 import os
+import warnings
 from pathlib import Path
 
 from index.embed import ModelInfo
@@ -43,7 +44,10 @@ def ensure_onnx(info: ModelInfo) -> Path:
 def _export(info: ModelInfo, destination: Path) -> None:
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(info.path), attn_implementation="eager").eval()
 
     class Hidden(torch.nn.Module):
@@ -60,7 +64,8 @@ def _export(info: ModelInfo, destination: Path) -> None:
     sample = torch.ones((2, 8), dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer chatter about shapes we declare dynamic anyway
         torch.onnx.export(
             Hidden(),
             (sample, sample, torch.zeros_like(sample)),

@@ -209,7 +209,7 @@ def _commit(
     """Write the next generation beside the current one, then point the manifest at it."""
     import numpy as np
 
-    generation = (old.generation if old else 0) + 1
+    generation = _next_generation(index_dir)
     previous = index_dir / old.generation_dir_name if old else None
     work = index_dir / (manifest.generation_dir_name(generation) + ".tmp")
     work.mkdir(parents=True)
@@ -281,7 +281,7 @@ def _commit(
             created=old.created if old else time.time(),
         ),
     )
-    _remove_old_generations(index_dir, keep={generation, generation - 1})
+    _remove_old_generations(index_dir, keep={generation, old.generation if old else generation})
 
 
 def _load_unread(connection, articles: dict[str, _Article]) -> None:  # noqa: ANN001
@@ -298,10 +298,17 @@ def _load_unread(connection, articles: dict[str, _Article]) -> None:  # noqa: AN
             continue
         article.text, article.title_hint = row[0], row[1]
         article.keys = set(np.frombuffer(row[2], dtype=np.int64).tolist())
+    with_text = {a.sha256: a for a in articles.values() if a.text}
     for article in articles.values():
         if not article.text:
-            twin = next(a for a in articles.values() if a.sha256 == article.sha256 and a.text)
-            article.text, article.title_hint, article.keys = twin.text, twin.title_hint, twin.keys
+            twin = with_text.get(article.sha256)
+            if twin is None:  # its indexed twin is gone: read this copy itself
+                document = read_document(article.source)
+                article.text, article.title_hint = normalise(document.text), document.title_hint
+                article.keys = sentence_keys(article.text)
+                with_text[article.sha256] = article
+            else:
+                article.text, article.title_hint, article.keys = twin.text, twin.title_hint, twin.keys
 
 
 def _chunk(
@@ -374,6 +381,12 @@ def _write_catalog(connection, articles, plan, chunked, new_ids) -> None:  # noq
                 for i, c in zip(new_ids[path], chunks)
             ],
         )
+
+
+def _next_generation(index_dir: Path) -> int:
+    """Above every generation on disk, so a rebuild never collides with the one it replaces."""
+    numbers = [int(d.name[4:]) for d in index_dir.glob("gen-*") if d.name[4:].isdigit()]
+    return max(numbers, default=0) + 1
 
 
 def _remove_leftovers(index_dir: Path) -> None:

@@ -1,0 +1,86 @@
+"""Shared fixtures: an isolated index/cache/state per test, a fake encoder, the real one once."""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import ModelInfo
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_cache: Path) -> Path:
+    """Every test gets its own index directory and state; the ONNX export cache is shared."""
+    monkeypatch.setenv("BOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("BOT_CACHE_DIR", str(session_cache))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "index"
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+class FakeEncoder:
+    """Deterministic bag-of-words vectors: words shared by two texts make them similar."""
+
+    name = "fake"
+    dim = 64
+    max_tokens = 64
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
+            out[row, 0] += 0.01
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def fake_info(tmp_path: Path) -> ModelInfo:
+    return ModelInfo(tmp_path, "fake", FakeEncoder.dim, FakeEncoder.max_tokens, "mean_tokens", True)
+
+
+@pytest.fixture(scope="session")
+def real_encoder(session_cache: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The bundled model on the ONNX backend, loaded (and exported) once per test run."""
+    import os
+
+    os.environ["BOT_CACHE_DIR"] = str(session_cache)
+    from index.embed import load_encoder
+
+    return load_encoder()
+
+
+@pytest.fixture(scope="session")
+def seeds_index(real_encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001
+    """The seeds indexed once with the real model; tests must not modify it."""
+    from index.embed import model_info
+    from index.update import update
+
+    directory = tmp_path_factory.mktemp("seeds-index")
+    update(directory, [SEEDS], model_info(), lambda: real_encoder)
+    return directory

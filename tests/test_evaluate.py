@@ -1,0 +1,174 @@
+"""Evaluation: metrics on hand-made cases, scripts/eval.py on a SQuAD slice, `bot eval` end to end."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.answer import Answer, AnswerSentence, Source
+from bot.cli import app
+from bot.evaluate import (
+    BadQuestions,
+    Case,
+    Outcome,
+    abstain_rates,
+    contains_gold,
+    first_rank,
+    hit_at,
+    judge,
+    load_cases,
+    mrr,
+    path_matches,
+    summarise,
+    table,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAD = ROOT.parent / "shared" / "eval" / "squad_v1.1_dev"
+SEEDS_QUESTIONS = ROOT / "tests" / "data" / "seeds_questions.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def index_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch the user's index."""
+    monkeypatch.setenv("BOT_INDEX_DIR", str(tmp_path / "index"))
+    return tmp_path / "index"
+
+
+def source(n: int, file: str, text: str) -> Source:
+    return Source(n, "Title", file, 1, 0.0, text, file, None, None)
+
+
+def test_first_rank_hit_at_and_mrr() -> None:
+    assert first_rank([False, False, True, True]) == 3
+    assert first_rank([]) is None
+    ranks = [1, 3, None, 12]
+    assert hit_at(ranks, 1) == 0.25
+    assert hit_at(ranks, 5) == 0.5
+    assert mrr(ranks) == pytest.approx((1 + 1 / 3) / 4)  # rank 12 is past MRR@10
+    assert hit_at([], 1) == 0.0 and mrr([]) == 0.0
+
+
+def test_contains_gold_normalises_and_ignores_case() -> None:
+    assert contains_gold("Profits rose to ＄1.13bn in the\n\nquarter", ["$1.13BN in the quarter"])
+    assert contains_gold("Café Müller reopened", ["café müller"])
+    assert not contains_gold("Mr Spindler said", ["Gerry Spindler"])
+    assert not contains_gold("anything", ["", "  "])
+
+
+def test_path_matches_at_folder_boundaries_only() -> None:
+    assert path_matches("/data/bbc/business/001.txt", "business/001.txt")
+    assert path_matches("business/001.txt", "business/001.txt")
+    assert not path_matches("/data/bbc/business/1001.txt", "001.txt")
+    assert not path_matches("/data/bbc/tech/001.txt", "business/001.txt")
+
+
+def test_judge_needs_the_right_file_and_a_gold_string() -> None:
+    case = Case("Who runs UK Coal?", "business/042.txt", ("Gerry Spindler",))
+    sources = [
+        source(1, "/c/business/041.txt", "Gerry Spindler is mentioned elsewhere."),
+        source(2, "/c/business/042.txt", "UK Coal made a loss."),
+        source(3, "/c/business/042.txt", "Chief executive Gerry Spindler said so."),
+    ]
+    said = Answer(case.question, False, [AnswerSentence("Chief executive Gerry Spindler said so.", 3)], sources)
+    assert judge(case, said) == Outcome(rank=3, answer_hit=True, abstained=False, answerable=True, sentences=1)
+    silent = Answer(case.question, True, [], sources)
+    assert judge(case, silent) == Outcome(3, False, True, True, 0)
+
+
+def test_summarise_scores_answerable_cases_and_abstains_over_all() -> None:
+    outcomes = [
+        Outcome(1, True, False, True, 1),
+        Outcome(4, False, False, True, 2),
+        Outcome(None, False, True, True, 0),
+        Outcome(None, False, True, False, 0),
+        Outcome(None, False, False, False, 1),
+    ]
+    scores = summarise(outcomes)
+    assert scores.as_json() == {
+        "questions": 5,
+        "hit@1": pytest.approx(1 / 3),
+        "hit@5": pytest.approx(2 / 3),
+        "mrr@10": pytest.approx((1 + 1 / 4) / 3),
+        "answer_hit": pytest.approx(1 / 3),
+        "abstained": pytest.approx(2 / 5),
+    }
+    assert abstain_rates(outcomes) == (0.5, pytest.approx(1 / 3))
+    lines = table({"run": scores}).splitlines()
+    assert lines[2] == "| run | 5 | 0.333 | 0.667 | 0.417 | 0.333 | 0.400 |"
+
+
+def test_load_cases_reports_bad_lines(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"question": "Q?", "doc": "a.txt", "gold": ["x"]}\n\n')
+    assert load_cases(good) == [Case("Q?", "a.txt", ("x",))]
+    for text, message in (
+        ("not json\n", "bad.jsonl:1 is not valid JSON"),
+        ('{"question": "Q?", "gold": ["x"]}\n', "needs a \"question\" and a \"doc\""),
+        ('{"question": "Q?", "doc": "a.txt", "gold": []}\n', "needs \"gold\""),
+        ("", "holds no questions"),
+    ):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(text)
+        with pytest.raises(BadQuestions, match=message):
+            load_cases(bad)
+    with pytest.raises(BadQuestions, match="No questions file"):
+        load_cases(tmp_path / "missing.jsonl")
+
+
+@pytest.fixture(scope="session")
+def real_cache() -> Path:
+    """The ONNX export is derived and costly to redo, so tests share the user's (if any)."""
+    from index.locations import cache_dir
+
+    return cache_dir()
+
+
+@pytest.mark.skipif(not SQUAD.is_dir(), reason="SQuAD data not present")
+def test_eval_script_runs_on_a_squad_slice(tmp_path: Path, real_cache: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (real_cache / "onnx").mkdir(parents=True, exist_ok=True)
+    (cache / "onnx").symlink_to(real_cache / "onnx")
+    out = tmp_path / "out.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "eval.py"), "--squad", str(SQUAD), "--limit", "20", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BOT_CACHE_DIR": str(cache)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert list(results["runs"]) == ["dense", "bm25", "hybrid", "hybrid-notitle"]
+    assert results["questions"] == 20 and results["title_mismatches"] == 0
+    assert results["runs"]["hybrid"]["hit@5"] >= 0.8
+    assert done.stdout.splitlines()[0].startswith("| run | questions | hit@1 |")
+    assert len(list((cache / "eval").glob("*/*.keys.npy"))) >= 1
+
+
+def test_bot_eval_json_on_the_seeds(tmp_path: Path, index_in_tmp: Path) -> None:
+    runner = CliRunner()
+    built = runner.invoke(app, ["index", str(ROOT / "seeds"), "--index-dir", str(index_in_tmp)])
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(app, ["eval", str(SEEDS_QUESTIONS), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert list(scores) == ["questions", "hit@1", "hit@5", "mrr@10", "answer_hit", "abstained"]
+    assert scores["questions"] == 8
+    assert all(0.0 <= scores[key] <= 1.0 for key in list(scores)[1:])
+    spokesman = tmp_path / "spokesman.jsonl"
+    spokesman.write_text(SEEDS_QUESTIONS.read_text().splitlines()[0] + "\n")
+    answered = json.loads(runner.invoke(app, ["eval", str(spokesman), "--json", "-k", "5"]).stdout)
+    assert answered["abstained"] == 0.0 and answered["answer_hit"] == 1.0
+
+    table_run = runner.invoke(app, ["eval", str(SEEDS_QUESTIONS)])
+    assert table_run.exit_code == 0
+    assert table_run.stdout.splitlines()[2].startswith("| seeds_questions.jsonl | 8 |")
+    missing = runner.invoke(app, ["eval", str(tmp_path / "none.jsonl")])
+    assert missing.exit_code == 1
+    assert missing.output == f"Error: No questions file at {tmp_path / 'none.jsonl'}.\n"

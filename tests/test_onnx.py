@@ -1,0 +1,79 @@
+"""The ONNX query path agrees with sentence-transformers and never imports torch."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from index.embed import TorchEncoder, model_info
+from index.onnx_export import ensure_onnx, onnx_path
+from index.search import search
+from index.store import open_index
+
+from conftest import REPO, SEEDS
+
+
+def varied_texts() -> list[str]:
+    texts = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        texts += [p for p in path.read_text(encoding="utf-8").split("\n") if p.strip()]
+    texts += [
+        "Café naïve Zürich — 東京 and Москва: ünïcödé everywhere ✓",
+        "x " * 600,
+        "Putin " * 300,
+        "?",
+        "What did Putin say about Assad stepping down?",
+    ]
+    texts += [f"Question {i}: who said what about item number {i * 37}?" for i in range(200)]
+    return texts
+
+
+def test_onnx_matches_torch(real_encoder) -> None:  # noqa: ANN001
+    texts = varied_texts()
+    assert len(texts) >= 250
+    torch_vectors = TorchEncoder(model_info()).embed(texts)
+    onnx_vectors = real_encoder.embed(texts)
+    cosines = (torch_vectors * onnx_vectors).sum(axis=1)
+    assert cosines.min() >= 0.999
+
+
+def test_rankings_identical_on_the_seeds(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+    index = open_index(seeds_index)
+    torch_encoder = TorchEncoder(model_info())
+    for question in ["what did Putin say about Assad stepping down?", "Who is the Foreign Ministry spokesman?", "weapons to the opposition"]:
+        onnx_ids = [h.id for h in search(index, real_encoder, question, k=10)]
+        torch_ids = [h.id for h in search(index, torch_encoder, question, k=10)]
+        assert onnx_ids == torch_ids
+
+
+def test_query_path_does_not_import_torch(seeds_index: Path, session_cache: Path) -> None:
+    code = (
+        "import sys\n"
+        "from bot.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "result = CliRunner().invoke(app, ['ask', 'Who is the Foreign Ministry spokesman?'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'bm25s', 'scipy') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    env = {**os.environ, "BOT_INDEX_DIR": str(seeds_index), "BOT_CACHE_DIR": str(session_cache)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_export_is_rebuilt_when_the_model_changes(tmp_path: Path, real_encoder) -> None:  # noqa: ANN001
+    copy = tmp_path / "copy"
+    shutil.copytree(model_info().path, copy)
+    info = model_info(copy)
+    before = info.fingerprint
+    first = ensure_onnx(info)
+    assert first == onnx_path(info) and first.exists()
+    config = copy / "config.json"
+    config.write_text(config.read_text() + "\n")
+    changed = model_info(copy)
+    assert changed.fingerprint != before
+    second = ensure_onnx(changed)
+    assert second != first and second.exists()
+    assert not list(second.parent.glob("*.tmp*"))
