@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from index.clean import sentences
+from index.sentences import sentences
 from index.embed import Encoder
 from index.lexical import tokenize
 from index.search import Hit, Settings, search

@@ -8,14 +8,12 @@ text repeated in other articles. Paragraphs addressing the reader ("we", "you") 
 are furniture only in that surrounding run, so a columnist's "you" in the body survives.
 """
 
-import hashlib
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import sentencex
+from index.repeats import keys_of, repeat_level
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _BLOCK = re.compile(r"[^\n]+(?:\n[^\n]+)*")
@@ -36,7 +34,6 @@ _CALL_TO_ACTION = re.compile(
 )
 _NEWSROOM = re.compile(r"\bour (\w+ )?(correspondent|reporter|editor|analyst)s?\b", re.IGNORECASE)
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
-SENTENCE_KEY_MIN_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -99,69 +96,9 @@ def _continues(previous: str, line: str) -> bool:
     return bool(_ENDS_OPEN.search(previous)) and (line[:1].islower() or len(previous) >= 50)
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in text, trailing space excluded."""
-    spans = []
-    position = 0
-    for piece in sentencex.segment("en", text):
-        stripped = piece.rstrip()
-        if stripped.strip():
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((position + lead, position + len(stripped)))
-        position += len(piece)
-    return spans
-
-
-def sentence_key(sentence: str) -> int | None:
-    """A hash that matches near-identical sentences (case, punctuation, numbers ignored)."""
-    words = re.findall(r"[^\W\d_]+", sentence.lower())
-    if len(words) < SENTENCE_KEY_MIN_WORDS:
-        return None
-    digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True)
-
-
 def sentence_keys(text: str) -> set[int]:
     """Keys of every sentence of a normalised article, for cross-article repetition counts."""
-    keys = set()
-    for paragraph in units(text):
-        for start, end in sentences(paragraph.text):
-            key = sentence_key(paragraph.text[start:end])
-            if key is not None:
-                keys.add(key)
-    return keys
-
-
-def repeat_counts(article_keys: list[set[int]]) -> dict[int, int]:
-    """Sentence key -> number of distinct stories containing it.
-
-    Two versions of one story (sharing at least a third of their sentences) count once, so
-    the paragraphs they share are news, not furniture.
-    """
-    parent = list(range(len(article_keys)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    holders: dict[int, list[int]] = {}
-    for i, keys in enumerate(article_keys):
-        for key in keys:
-            holders.setdefault(key, []).append(i)
-    shared: Counter[tuple[int, int]] = Counter()
-    for docs in holders.values():
-        if 1 < len(docs) <= 50:
-            shared.update((a, b) for a in docs for b in docs if a < b)
-    for (a, b), overlap in shared.items():
-        if overlap * 3 >= min(len(article_keys[a]), len(article_keys[b])):
-            parent[root(a)] = root(b)
-    return {
-        key: stories
-        for key, docs in holders.items()
-        if (stories := len({root(i) for i in docs})) > 1
-    }
+    return keys_of(p.text for p in units(text))
 
 
 def clean(raw: str, title_hint: str | None = None, repeats: Mapping[int, int] | None = None) -> Cleaned:
@@ -258,7 +195,7 @@ class _Traits:
         call_to_action = (
             fragment and len(words) <= 8 and bool(_CALL_TO_ACTION.match(text)) and not is_markdown_heading
         )
-        repeated = _repeat_level(text, repeats)
+        repeated = repeat_level(text, repeats)
         drop_reason = None
         if call_to_action:
             drop_reason = "call to action"
@@ -289,21 +226,3 @@ def _outside_quotes(text: str) -> str:
         elif not quoted:
             kept.append(ch)
     return "".join(kept)
-
-
-def _repeat_level(text: str, repeats: Mapping[int, int]) -> int:
-    """How many articles share most of this paragraph's sentences (1 if none)."""
-    weighted = []
-    for start, end in sentences(text):
-        key = sentence_key(text[start:end])
-        if key is not None:
-            weighted.append((repeats.get(key, 1), end - start))
-    if not weighted:
-        return 1
-    total = sum(length for _, length in weighted)
-    covered = 0
-    for count, length in sorted(weighted, reverse=True):
-        covered += length
-        if covered * 2 >= total:
-            return count
-    return 1

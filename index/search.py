@@ -106,7 +106,6 @@ def search(
 
 def _distinct(hits: list[Hit], index: Index, k: int) -> list[Hit]:
     """Drop passages identical or nearly identical to a better one (duplicate articles)."""
-    import numpy as np
 
     kept: list[Hit] = []
     seen_texts: set[str] = set()

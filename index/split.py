@@ -3,7 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.clean import Cleaned, Paragraph, sentences
+from index.clean import Cleaned, Paragraph
+from index.sentences import sentences
 
 MIN_CHARS = 40
 

@@ -17,10 +17,11 @@ from typing import Protocol
 
 from index import catalog, dense, lexical, manifest
 from index.atomic import fsync_dir, fsync_tree
-from index.clean import Dropped, clean, normalise, repeat_counts, sentence_keys
-from index.documents import SourceFile, Unreadable, discover, read_document
+from index.clean import Dropped, clean
+from index.documents import discover
 from index.embed import Encoder, ModelInfo
 from index.errors import IndexNotFound, PathNotFound, UserError
+from index.plan import Article, load_unread, plan, read_changed
 from index.split import Chunk, embed_text, split
 from index.store import writer_lock
 
@@ -53,16 +54,6 @@ class Report:
     dropped: dict[str, list[Dropped]] = field(default_factory=dict)
 
 
-@dataclass
-class _Article:
-    source: SourceFile
-    text: str
-    title_hint: str | None
-    sha256: str
-    keys: set[int]
-    entry: manifest.FileEntry | None
-
-
 def update(
     index_dir: Path,
     paths: list[Path],
@@ -90,7 +81,7 @@ def update(
         roots = _roots(paths, old, report)
         sources, skipped_names = discover(roots)
         report.skipped += [(str(path), reason) for path, reason in skipped_names]
-        articles = _read_changed(sources, old, report)
+        articles = read_changed(sources, old, report)
         removed = set(old.files) - {str(s.path) for s in sources} if old else set()
         if old and not removed and all(a.entry and not a.text for a in articles.values()):
             report.up_to_date = True
@@ -119,89 +110,13 @@ def _roots(paths: list[Path], old: manifest.Manifest | None, report: Report) -> 
     return sorted(roots)
 
 
-def _read_changed(
-    sources: list[SourceFile], old: manifest.Manifest | None, report: Report
-) -> dict[str, _Article]:
-    """Every current file; only files whose size or mtime changed are read from disk."""
-    articles: dict[str, _Article] = {}
-    for source in sources:
-        key = str(source.path)
-        entry = old.files.get(key) if old else None
-        try:
-            stat = source.path.stat()
-            if entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                articles[key] = _Article(source, "", None, entry.sha256, set(), entry)
-                continue
-            document = read_document(source)
-        except (Unreadable, OSError) as error:
-            report.skipped.append((source.display, str(error)))
-            if entry:  # an unreadable version never replaces a good one
-                articles[key] = _Article(source, "", None, entry.sha256, set(), entry)
-            continue
-        text = normalise(document.text)
-        if not text:
-            report.skipped.append((source.display, "no text"))
-            continue
-        sha = hashlib.sha256(text.encode()).hexdigest()
-        articles[key] = _Article(source, text, document.title_hint, sha, sentence_keys(text), entry)
-    return articles
-
-
-@dataclass
-class _Plan:
-    """Which articles get new chunks, and which old chunks go."""
-
-    duplicate_of: dict[str, str | None]
-    counts: dict[int, int]
-    signatures: dict[str, str]
-    process: list[str]
-    retire: set[str]
-
-
-def _plan(
-    old: manifest.Manifest | None, articles: dict[str, _Article], removed: set[str], report: Report
-) -> _Plan:
-    """Group identical articles (one copy is indexed), count repeated sentences, pick the work."""
-    by_sha: dict[str, list[str]] = {}
-    for path in sorted(articles, key=lambda p: articles[p].source.display):
-        by_sha.setdefault(articles[path].sha256, []).append(path)
-    duplicate_of = {p: (paths[0] if p != paths[0] else None) for paths in by_sha.values() for p in paths}
-    canonical = [paths[0] for paths in by_sha.values()]
-    counts = repeat_counts([articles[p].keys for p in canonical])
-    signatures = {p: _signature(articles[p].keys, counts) for p in canonical}
-    process, retire = [], set(removed)
-    for path, article in articles.items():
-        entry = article.entry
-        if entry is None:
-            report.added += 1
-        elif entry.sha256 != article.sha256:
-            report.changed += 1
-        else:
-            report.unchanged += 1
-        report.duplicates += duplicate_of[path] is not None
-        stale = entry is None or entry.sha256 != article.sha256 or entry.duplicate_of is not None
-        if duplicate_of[path] is None and (stale or entry.repeat_signature != signatures[path]):
-            process.append(path)
-            retire.add(path)
-        elif duplicate_of[path] is not None and entry is not None and entry.chunk_ids:
-            retire.add(path)
-    report.removed = len(removed)
-    return _Plan(duplicate_of, counts, signatures, process, retire)
-
-
-def _signature(keys: set[int], counts: dict[int, int]) -> str:
-    """Changes when another article starts or stops sharing this one's sentences."""
-    shared = sorted((k, min(counts[k], 3)) for k in keys if k in counts)
-    return hashlib.blake2b(repr(shared).encode(), digest_size=8).hexdigest()
-
-
 def _commit(
     index_dir: Path,
     old: manifest.Manifest | None,
     info: ModelInfo,
     make_encoder: Callable[[], Encoder],
     roots: list[Path],
-    articles: dict[str, _Article],
+    articles: dict[str, Article],
     removed: set[str],
     report: Report,
     progress: Progress | None,
@@ -221,23 +136,23 @@ def _commit(
         else:
             connection = catalog.create(work)
             vectors = dense.empty(info.dim)
-        _load_unread(connection, articles)
-        plan = _plan(old, articles, removed, report)
-        encoder = make_encoder() if plan.process else None
-        chunked = {p: _chunk(articles[p], plan.counts, encoder, report) for p in plan.process}
+        load_unread(connection, articles)
+        work_plan = plan(old, articles, removed, report)
+        encoder = make_encoder() if work_plan.process else None
+        chunked = {p: _chunk(articles[p], work_plan.counts, encoder, report) for p in work_plan.process}
         next_id = old.next_id if old else 1
         new_ids: dict[str, list[int]] = {}
         texts: list[str] = []
-        for path in plan.process:
+        for path in work_plan.process:
             title, chunks = chunked[path]
             new_ids[path] = list(range(next_id, next_id + len(chunks)))
             next_id += len(chunks)
             texts += [embed_text(title, c.text) for c in chunks]
-        ids = np.asarray([i for p in plan.process for i in new_ids[p]], dtype=np.int64)
-        embedded = _embed(texts, connection, vectors, encoder, report, progress, len(plan.process))
-        retired = [i for p in plan.retire if old and p in old.files for i in old.files[p].chunk_ids]
+        ids = np.asarray([i for p in work_plan.process for i in new_ids[p]], dtype=np.int64)
+        embedded = _embed(texts, connection, vectors, encoder, report, progress, len(work_plan.process))
+        retired = [i for p in work_plan.retire if old and p in old.files for i in old.files[p].chunk_ids]
         with connection:
-            _write_catalog(connection, articles, plan, chunked, new_ids)
+            _write_catalog(connection, articles, work_plan, chunked, new_ids)
         if retired:
             vectors.remove_ids(np.asarray(retired, dtype=np.int64))
         if len(ids):
@@ -259,9 +174,9 @@ def _commit(
             size=a.source.path.stat().st_size,
             mtime_ns=a.source.path.stat().st_mtime_ns,
             title=chunked[path][0] if path in chunked else (a.entry.title if a.entry else ""),
-            chunk_ids=new_ids.get(path, a.entry.chunk_ids if a.entry and path not in plan.retire else []),
-            duplicate_of=plan.duplicate_of[path],
-            repeat_signature=plan.signatures.get(path, ""),
+            chunk_ids=new_ids.get(path, a.entry.chunk_ids if a.entry and path not in work_plan.retire else []),
+            duplicate_of=work_plan.duplicate_of[path],
+            repeat_signature=work_plan.signatures.get(path, ""),
         )
         for path, a in articles.items()
     }
@@ -284,35 +199,8 @@ def _commit(
     _remove_old_generations(index_dir, keep={generation, old.generation if old else generation})
 
 
-def _load_unread(connection, articles: dict[str, _Article]) -> None:  # noqa: ANN001
-    """Fill in text and sentence keys of unchanged articles from the previous catalog."""
-    import numpy as np
-
-    for path, article in articles.items():
-        if article.text:
-            continue
-        row = connection.execute(
-            "SELECT text, title_hint, keys FROM documents WHERE path = ?", (path,)
-        ).fetchone()
-        if row is None:  # a duplicate copy: its canonical twin holds the text
-            continue
-        article.text, article.title_hint = row[0], row[1]
-        article.keys = set(np.frombuffer(row[2], dtype=np.int64).tolist())
-    with_text = {a.sha256: a for a in articles.values() if a.text}
-    for article in articles.values():
-        if not article.text:
-            twin = with_text.get(article.sha256)
-            if twin is None:  # its indexed twin is gone: read this copy itself
-                document = read_document(article.source)
-                article.text, article.title_hint = normalise(document.text), document.title_hint
-                article.keys = sentence_keys(article.text)
-                with_text[article.sha256] = article
-            else:
-                article.text, article.title_hint, article.keys = twin.text, twin.title_hint, twin.keys
-
-
 def _chunk(
-    article: _Article, counts: dict[int, int], encoder: Encoder | None, report: Report
+    article: Article, counts: dict[int, int], encoder: Encoder | None, report: Report
 ) -> tuple[str, list[Chunk]]:
     assert encoder is not None
     cleaned = clean(article.text, article.title_hint, counts)

@@ -135,7 +135,7 @@ def title_mismatches(index: "Index", passages: list[dict]) -> int:
 def warm(index: "Index", encoder: CachedEncoder, cases: list[Case]) -> None:
     """Embed every question and every passage sentence in large batches (fast) before asking."""
     from index.catalog import all_chunk_texts
-    from index.clean import sentences
+    from index.sentences import sentences
 
     encoder.embed([c.question.strip() for c in cases])
     texts = [text[s:e] for _, _, text in all_chunk_texts(index.catalog) for s, e in sentences(text)]

@@ -448,7 +448,8 @@ QUESTIONS = [
     ("tabs-newlines", "\t\n\r\n", "error"),
     ("ten-thousand-chars", ("who runs the café on the quay " * 400)[:10_000], "ok"),
     ("ten-thousand-char-word", "a" * 10_000, "ok"),
-    ("only-punctuation", "?!.,;:'\"()[]{}<>/\\|-_=+*&^%$#@~`", "error"),
+    ("only-punctuation", "?!.,;:'\"()[]{}<>/\\|-=+*&^%$#@~`", "error"),
+    ("punctuation-with-underscore", "___ ?!", "either"),
     ("control-characters", "\x01\x02\x07who \x1b[31mruns the café\x1b[0m\x7f?", "ok"),
     ("emoji-only", "😀🎉🔥🇬🇧", "error"),
     ("emoji-with-words", "🏗️ crane collapse 💨 storm?", "ok"),
@@ -474,7 +475,7 @@ NOT_UTF8 = pytest.mark.xfail(reason="bug: lone surrogates (non-UTF-8 argv) crash
 
 def _question_params() -> list:
     return [
-        pytest.param(q, expect, id=name, marks=(NOT_UTF8,) if name == "non-utf8-argv" else ())
+        pytest.param(q, expect, id=name, marks=(NOT_UTF8,) if "\udcff" in q else ())
         for name, q, expect in QUESTIONS
     ]
 
@@ -486,13 +487,13 @@ def test_hostile_question_cli(
     directory, encoder = real
     monkeypatch.setattr(index.embed, "load_encoder", lambda path=None, backend="onnx": encoder)
     before = snapshot(directory)
-    result = invoke("ask", question, "--index-dir", directory)
-    if expect == "error":
+    result = invoke("ask", "--index-dir", directory, "--", question)
+    if expect == "error" or (expect == "either" and result.exit_code != 0):
         assert_one_line_error(result)
     else:
         assert result.exit_code == 0, result.output
         assert result.stdout.strip()
-        as_json = invoke("ask", question, "--json", "--index-dir", directory)
+        as_json = invoke("ask", "--json", "--index-dir", directory, "--", question)
         assert as_json.exit_code == 0
         assert isinstance(json.loads(as_json.stdout)["sources"], list)
     assert snapshot(directory) == before
@@ -500,24 +501,22 @@ def test_hostile_question_cli(
 
 @pytest.mark.parametrize(
     "question",
-    ["nul\x00inside budget", "\x00", "\ud800 budget", "budget " * 3000, "\u202eevil\u202c budget"],
-    ids=["nul-inside", "only-nul", "high-surrogate", "3000-words", "bidi-override"],
+    [
+        pytest.param("nul\x00inside budget", id="nul-inside"),
+        pytest.param("\x00", id="only-nul"),
+        pytest.param("\ud800 budget", id="high-surrogate", marks=NOT_UTF8),
+        pytest.param("budget " * 3000, id="3000-words"),
+        pytest.param("\u202eevil\u202c budget", id="bidi-override"),
+    ],
 )
 def test_hostile_question_library(question: str, real: tuple[Path, object]) -> None:
     """The library either answers or raises BadQuestion (a one-line UserError)."""
     directory, encoder = real
     opened = open_index(directory)
     try:
-        result = answer(opened, encoder, question)  # type: ignore[arg-type]
+        assert isinstance(answer(opened, encoder, question), Answer)  # type: ignore[arg-type]
     except BadQuestion:
-        return
-    except Exception as error:  # noqa: BLE001
-        if "surrogate" in question.encode("utf-8", "surrogatepass").decode("utf-8", "replace") or any(
-            0xD800 <= ord(c) <= 0xDFFF for c in question
-        ):
-            pytest.xfail(f"bug: lone surrogates crash the tokenizer ({error.__class__.__name__})")
-        raise
-    assert isinstance(result, Answer)
+        pass
 
 
 # --- A. tampered index ------------------------------------------------------------------------
@@ -620,12 +619,19 @@ def _manifest_is_a_directory(index_dir: Path) -> None:
     (index_dir / "manifest.json").mkdir()
 
 
+PREVIOUS_GENERATION_BUG = "bug: `bot index` on a tampered generation raises (sqlite3/faiss/numpy) instead of IndexCorrupt"
+
+
 @dataclass(frozen=True)
 class Tamper:
+    """ask: "error" = one line naming `bot index --rebuild`; "either" = that or an answer."""
+
     id: str
     apply: Callable[[Path], None]
-    ask: str  # "error": one line naming --rebuild; "either": that or an answer
-    xfail: str = ""
+    ask: str
+    ask_bug: str = ""
+    update_bug: str = ""
+    heals: bool = True
 
 
 TAMPERS = [
@@ -637,68 +643,77 @@ TAMPERS = [
     Tamper("manifest-no-format", _edit_manifest(lambda m: m.pop("format_version")), "error"),
     Tamper("manifest-missing-generation-dir", _edit_manifest(lambda m: m.update(generation=999)), "error"),
     Tamper("manifest-generation-not-a-number", _edit_manifest(lambda m: m.update(generation="x")), "error",
-           "bug: a non-integer generation raises ValueError in generation_dir_name"),
+           ask_bug="bug: a non-integer generation raises ValueError in generation_dir_name",
+           update_bug="bug: a non-integer generation raises ValueError in generation_dir_name"),
     Tamper("manifest-unknown-field", _edit_manifest(lambda m: m.update(surprise=1)), "error"),
     Tamper("manifest-file-entry-garbage", _edit_manifest(lambda m: m["files"].update(x={"bogus": 1})), "error"),
     Tamper("manifest-wrong-dimension", _edit_manifest(lambda m: m.update(encoder_dim=48)), "error"),
-    Tamper("manifest-is-a-directory", _manifest_is_a_directory, "error"),
-    Tamper("catalog-truncated", _truncate("catalog.sqlite"), "error"),
-    Tamper("catalog-empty", _overwrite("catalog.sqlite", b""), "error"),
-    Tamper("catalog-garbage", _overwrite("catalog.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8), "error"),
+    Tamper("manifest-is-a-directory", _manifest_is_a_directory, "error", heals=False),
+    Tamper("catalog-truncated", _truncate("catalog.sqlite"), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("catalog-empty", _overwrite("catalog.sqlite", b""), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("catalog-garbage", _overwrite("catalog.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8), "error",
+           update_bug=PREVIOUS_GENERATION_BUG),
     Tamper("catalog-deleted", _delete("catalog.sqlite"), "error"),
-    Tamper("catalog-table-dropped", _drop_table, "error"),
-    Tamper("catalog-bytes-flipped", _flip_bytes("catalog.sqlite"), "either"),
-    Tamper("faiss-truncated", _truncate("dense.faiss"), "error"),
-    Tamper("faiss-empty", _overwrite("dense.faiss", b""), "error"),
-    Tamper("faiss-garbage", _overwrite("dense.faiss", bytes(range(256)) * 16), "error"),
-    Tamper("faiss-deleted", _delete("dense.faiss"), "error"),
-    Tamper("faiss-wrong-dimension", _faiss_of_dim(FAKE.dim * 2), "error"),
-    Tamper("faiss-without-id-map", _faiss_without_ids, "either"),
+    Tamper("catalog-table-dropped", _drop_table, "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("catalog-bytes-flipped", _flip_bytes("catalog.sqlite"), "either", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("faiss-truncated", _truncate("dense.faiss"), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("faiss-empty", _overwrite("dense.faiss", b""), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("faiss-garbage", _overwrite("dense.faiss", bytes(range(256)) * 16), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("faiss-deleted", _delete("dense.faiss"), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("faiss-wrong-dimension", _faiss_of_dim(FAKE.dim * 2), "error", update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("faiss-without-id-map", _faiss_without_ids, "error",
+           ask_bug="bug: a FAISS file without an id map raises RuntimeError in reconstruct",
+           update_bug=PREVIOUS_GENERATION_BUG),
     Tamper("lexical-array-truncated", _truncate("lexical/data.npy"), "error"),
     Tamper("lexical-array-deleted", _delete("lexical/indices.npy"), "error"),
     Tamper("lexical-vocab-garbage", _overwrite("lexical/vocab.json", b"{not json"), "error"),
     Tamper("lexical-vocab-a-list", _overwrite("lexical/vocab.json", b"[]"), "error",
-           "bug: vocab.json that is valid JSON but not an object raises TypeError"),
+           ask_bug="bug: vocab.json that is valid JSON but not an object raises TypeError"),
     Tamper("lexical-indices-out-of-range", _npy_out_of_range, "error",
-           "bug: BM25 arrays that disagree raise IndexError in Lexical.search"),
+           ask_bug="bug: BM25 arrays that disagree raise IndexError in Lexical.search"),
     Tamper("lexical-directory-deleted", _delete("lexical"), "error"),
     Tamper("generation-deleted", _delete(""), "error"),
     Tamper("generation-is-a-file", _generation_is_a_file, "error"),
 ]
 
 
-def _tampered(case: Tamper, index_copy: Path) -> Path:
-    case.apply(index_copy)
-    return index_copy
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, id=c.id, marks=(pytest.mark.xfail(reason=c.xfail, strict=True),) if c.xfail else ())
+def _tamper_params(bug: Callable[[Tamper], str]) -> list:
+    return [
+        pytest.param(c, id=c.id, marks=(pytest.mark.xfail(reason=bug(c), strict=True),) if bug(c) else ())
         for c in TAMPERS
-    ],
-)
-def test_tampered_index(case: Tamper, fake_model: None, index_copy: Path, tmp_path: Path) -> None:
-    """ask: one line naming `bot index --rebuild`; status and index: one line or success; rebuild heals."""
-    sources = Path(json.loads((index_copy / "manifest.json").read_text())["roots"][0])
+    ]
+
+
+@pytest.mark.parametrize("case", _tamper_params(lambda c: c.ask_bug))
+def test_tampered_index_ask_and_status(case: Tamper, fake_model: None, index_copy: Path) -> None:
+    """ask: one line naming `bot index --rebuild`, exit 1; status: that or its report."""
     case.apply(index_copy)
-    result = invoke("ask", "who runs the café on the quay?", "--index-dir", index_copy)
+    result = invoke("ask", "--index-dir", index_copy, "--", "who runs the café on the quay?")
     if case.ask == "error" or result.exit_code != 0:
         assert_one_line_error(result, "bot index --rebuild")
-    for args in (["status"], ["index"]):
-        other = invoke(*args, "--index-dir", index_copy)
-        if other.exit_code != 0:
-            assert_one_line_error(other)
+    status = invoke("status", "--index-dir", index_copy)
+    if status.exit_code != 0:
+        assert_one_line_error(status, "bot index --rebuild")
+
+
+@pytest.mark.parametrize("case", _tamper_params(lambda c: c.update_bug))
+def test_tampered_index_update_then_rebuild(case: Tamper, fake_model: None, index_copy: Path, tmp_path: Path) -> None:
+    """`bot index` with a new file: success or one line; then `bot index --rebuild PATHS` heals it."""
+    sources = Path(json.loads((index_copy / "manifest.json").read_text())["roots"][0])
+    case.apply(index_copy)
     fresh = tmp_path / "more"
     fresh.mkdir()
     (fresh / "new.txt").write_text(_body("Groundhog Day"), encoding="utf-8")
-    added = invoke("index", fresh, "--index-dir", index_copy)
-    if added.exit_code != 0:
-        assert_one_line_error(added)
+    for args in (["index"], ["index", fresh]):
+        result = invoke(*args, "--index-dir", index_copy)
+        if result.exit_code != 0:
+            assert_one_line_error(result)
     healed = invoke("index", "--rebuild", sources, fresh, "--index-dir", index_copy)
+    if not case.heals:
+        assert_one_line_error(healed)
+        return
     assert healed.exit_code == 0, healed.output
-    after = invoke("ask", "who runs the café on the quay?", "--index-dir", index_copy)
+    after = invoke("ask", "--index-dir", index_copy, "--", "who runs the café on the quay?")
     assert after.exit_code == 0 and "Zoë Ball" in after.stdout, after.output
 
 

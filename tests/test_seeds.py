@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from bot.answer import answer
-from index.clean import clean, normalise, repeat_counts, sentence_keys
+from index.clean import clean, normalise, sentence_keys
+from index.repeats import repeat_counts
 from index.store import open_index
 
 from conftest import SEEDS
