@@ -76,6 +76,8 @@ def handle(state: ChatState, line: str) -> Any:
         return _ask(state, text)
     except UserError as error:
         return f"Error: {error}"
+    except Exception as error:  # one bad turn must not end the conversation
+        return f"Error: {error.__class__.__name__}: {error}"
 
 
 def _ask(state: ChatState, question: str) -> Any:

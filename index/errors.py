@@ -37,3 +37,7 @@ class BadQuestion(UserError):
 
 class ModelUnavailable(UserError):
     """The embedding model path does not hold a usable sentence-transformers model."""
+
+
+class SaveFailed(UserError):
+    """Writing the new index generation failed (disk full, permissions); the old one is intact."""

@@ -90,8 +90,17 @@ def open_index(index_dir: Path) -> Index:
             connection = catalog.open_read_only(generation)
             connection.execute("SELECT count(*) FROM documents").fetchone()
         except sqlite3.DatabaseError as error:
+            if not generation.is_dir():  # swapped out by a writer while we opened it
+                continue
             raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
-        return Index(index_dir, current, connection)
+        opened = Index(index_dir, current, connection)
+        try:  # map every part now: once open, a writer removing the generation cannot hurt us
+            opened.dense, opened.lexical  # noqa: B018
+        except IndexCorrupt:
+            if not generation.is_dir():
+                continue
+            raise
+        return opened
     raise IndexNotFound(index_dir)
 
 

@@ -20,7 +20,7 @@ from index.atomic import fsync_dir, fsync_tree
 from index.clean import Dropped, clean
 from index.documents import discover
 from index.embed import Encoder, ModelInfo
-from index.errors import IndexNotFound, PathNotFound, UserError
+from index.errors import IndexNotFound, PathNotFound, SaveFailed, UserError
 from index.plan import Article, load_unread, plan, read_changed
 from index.split import Chunk, embed_text, split
 from index.store import writer_lock
@@ -90,7 +90,12 @@ def update(
             report.chunks_total = old.chunk_count()
             report.seconds = time.perf_counter() - began
             return report
-        _commit(index_dir, old, info, make_encoder, roots, articles, removed, report, progress)
+        try:
+            _commit(index_dir, old, info, make_encoder, roots, articles, removed, report, progress)
+        except OSError as error:
+            raise SaveFailed(
+                f"Could not save the index ({error.strerror or error}); the previous index is intact."
+            ) from None
         report.seconds = time.perf_counter() - began
         return report
 

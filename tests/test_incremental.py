@@ -6,7 +6,7 @@ import pytest
 
 from bot.answer import answer
 from index import dense, manifest
-from index.errors import IndexNotFound, ModelMismatch
+from index.errors import IndexNotFound, ModelMismatch, SaveFailed
 from index.search import search
 from index.store import open_index
 from index.update import update
@@ -113,7 +113,7 @@ def test_failure_during_save_keeps_the_old_index(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(dense, "write", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(SaveFailed, match="No space left on device.*previous index is intact"):
         run(isolated_dirs, [], fake_info, FakeEncoder())
     monkeypatch.undo()
     index = open_index(isolated_dirs)
