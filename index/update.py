@@ -69,16 +69,12 @@ def update(
     began = time.perf_counter()
     with writer_lock(index_dir, wait, on_wait):
         _remove_leftovers(index_dir)
-        old = None
-        if not rebuild:
-            try:
-                old = manifest.read(index_dir)
-            except IndexNotFound:
-                pass
+        old = None if rebuild else _current(index_dir)
         if old is not None:
             old.check_encoder(info.name, info.dim)
         report = Report()
-        roots = _roots(paths, old, report)
+        recorded = old.roots if old else _recorded_roots(index_dir)
+        roots = _roots(paths, recorded, report)
         sources, skipped_names = discover(roots)
         report.skipped += [(str(path), reason) for path, reason in skipped_names]
         articles = read_changed(sources, old, report)
@@ -100,12 +96,28 @@ def update(
         return report
 
 
-def _roots(paths: list[Path], old: manifest.Manifest | None, report: Report) -> list[Path]:
+def _current(index_dir: Path) -> manifest.Manifest | None:
+    try:
+        return manifest.read(index_dir)
+    except IndexNotFound:
+        return None
+
+
+def _recorded_roots(index_dir: Path) -> list[str]:
+    """The folders a rebuild starts from when none are given: those of the index it replaces."""
+    try:
+        current = _current(index_dir)
+    except UserError:
+        return []
+    return current.roots if current else []
+
+
+def _roots(paths: list[Path], recorded: list[str], report: Report) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise PathNotFound(f"Path not found: {path}")
     roots = {Path(os.path.abspath(p)) for p in paths}
-    for previous in old.roots if old else []:
+    for previous in recorded:
         if Path(previous).exists():
             roots.add(Path(previous))
         else:

@@ -134,7 +134,7 @@ def test_index_from_another_model_is_refused(corpus: Path, isolated_dirs: Path, 
 def test_rebuild_starts_over(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     encoder = FakeEncoder()
-    report = run(isolated_dirs, [corpus], fake_info, encoder, rebuild=True)
+    report = run(isolated_dirs, [], fake_info, encoder, rebuild=True)
     assert (report.added, report.chunks_embedded) == (2, 4)
 
 
