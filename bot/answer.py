@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from index.sentences import sentences
 from index.embed import Encoder
 from index.lexical import tokenize
-from index.search import Hit, Settings, search
+from index.search import Hit, Settings, as_text, search
 from index.store import Index
 
 ANSWER_PASSAGES = 3
 MAX_SENTENCES = 3
-SENTENCE_MARGIN = 0.08
-OVERLAP_WEIGHT = 0.3
-ABSTAIN_BELOW = 0.25
+SENTENCE_MARGIN = 0.10
+OVERLAP_WEIGHT = 0.6
+ABSTAIN_BELOW = 0.2
 
 
 @dataclass
@@ -63,8 +63,8 @@ def answer(
         query: the text to retrieve with, when it differs from the question (follow-ups).
         prefer: article files to favour (the previous turn's).
     """
-    question = question.strip()
-    query = query or question
+    question = as_text(question).strip()
+    query = as_text(query or question)
     query_vector = encoder.embed([query])[0]
     hits = search(index, encoder, query, k, settings, prefer, query_vector)
     sources = [_source(n, hit) for n, hit in enumerate(hits, start=1)]

@@ -1,15 +1,15 @@
 """How well the bot finds and states answers: questions with known answers, scored.
 
 Two question formats feed one scorer. SQuAD-style folders (`passages.jsonl` +
-`questions.jsonl`, see scripts/eval.py) are turned into an index of one file per passage;
+`questions.jsonl`) are written out as one file per passage and indexed (scripts/eval.py);
 question files of `{"question", "doc", "gold"}` lines ask about an index already built.
 Either way a retrieved passage counts as a hit when it comes from the right file *and* holds
 a gold string, so a passage split into chunks scores only the chunk that answers.
 """
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from index.store import Index
 
 MRR_DEPTH = 10
+PASSAGE_FILE = "{:05d}.md"
 
 
 class BadQuestions(UserError):
@@ -45,13 +46,18 @@ class Case:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How the bot did on one case; `rank` is the first hit among the sources (1-based)."""
+    """How the bot did on one case; `rank` is the first hit among the sources (1-based).
+
+    `best_dense` is the score the abstention rule looks at (the best cosine among the sources),
+    kept so that other thresholds can be tried without asking again.
+    """
 
     rank: int | None
     answer_hit: bool
     abstained: bool
     answerable: bool
     sentences: int
+    best_dense: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,9 @@ def mrr(ranks: Sequence[int | None], depth: int = MRR_DEPTH) -> float:
 
 def judge(case: Case, result: "Answer") -> Outcome:
     """Score one answer: where the first answering passage ranks, and whether the answer says it."""
-    flags = [path_matches(s.file, case.doc) and contains_gold(s.text, case.gold) for s in result.sources]
+    flags = [
+        path_matches(s.file, case.doc) and contains_gold(s.text, case.gold) for s in result.sources
+    ]
     said = " ".join(sentence.text for sentence in result.answer)
     return Outcome(
         rank=first_rank(flags) if case.answerable else None,
@@ -119,6 +127,7 @@ def judge(case: Case, result: "Answer") -> Outcome:
         abstained=result.abstained,
         answerable=case.answerable,
         sentences=len(result.answer),
+        best_dense=max((s.dense_score or 0.0 for s in result.sources), default=0.0),
     )
 
 
@@ -126,24 +135,40 @@ def summarise(outcomes: Sequence[Outcome]) -> Scores:
     """Retrieval and answer scores over the answerable outcomes; abstentions over all."""
     answerable = [o for o in outcomes if o.answerable]
     ranks = [o.rank for o in answerable]
-    share = lambda n, total: n / total if total else 0.0  # noqa: E731
     return Scores(
         questions=len(outcomes),
         hit_at_1=hit_at(ranks, 1),
         hit_at_5=hit_at(ranks, 5),
         mrr_at_10=mrr(ranks),
-        answer_hit=share(sum(o.answer_hit for o in answerable), len(answerable)),
-        abstained=share(sum(o.abstained for o in outcomes), len(outcomes)),
+        answer_hit=_share(sum(o.answer_hit for o in answerable), len(answerable)),
+        abstained=_share(sum(o.abstained for o in outcomes), len(outcomes)),
     )
+
+
+def _share(count: int, total: int) -> float:
+    return count / total if total else 0.0
 
 
 def abstain_rates(outcomes: Sequence[Outcome]) -> tuple[float, float]:
     """(abstained on unanswerable, abstained on answerable): the first should be high, the second low."""
-    rates = []
-    for answerable in (False, True):
-        group = [o for o in outcomes if o.answerable is answerable]
-        rates.append(sum(o.abstained for o in group) / len(group) if group else 0.0)
-    return rates[0], rates[1]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    answerable = [o for o in outcomes if o.answerable]
+    return (
+        _share(sum(o.abstained for o in unanswerable), len(unanswerable)),
+        _share(sum(o.abstained for o in answerable), len(answerable)),
+    )
+
+
+def abstain_curve(
+    outcomes: Sequence[Outcome], thresholds: Iterable[float]
+) -> list[tuple[float, float, float]]:
+    """(threshold, abstained on unanswerable, abstained on answerable) had ABSTAIN_BELOW been each
+    threshold: the trade-off to pick it from (meaningful for runs that use dense scores)."""
+    curve = []
+    for threshold in thresholds:
+        moved = [replace(o, abstained=o.best_dense < threshold) for o in outcomes]
+        curve.append((threshold, *abstain_rates(moved)))
+    return curve
 
 
 def evaluate(
@@ -151,17 +176,13 @@ def evaluate(
     encoder: "Encoder",
     cases: Sequence[Case],
     k: int = MRR_DEPTH,
-    settings: Settings = Settings(),
-    on_case: Callable[[], None] = lambda: None,
+    settings: Settings | None = None,
 ) -> list[Outcome]:
     """Ask every case through the bot's own answer path and judge each answer."""
     from bot.answer import answer
 
-    outcomes = []
-    for case in cases:
-        outcomes.append(judge(case, answer(index, encoder, case.question, k, settings)))
-        on_case()
-    return outcomes
+    settings = settings or Settings()
+    return [judge(case, answer(index, encoder, case.question, k, settings)) for case in cases]
 
 
 def evaluate_file(questions: Path, index_dir: Path, k: int = MRR_DEPTH) -> Scores:
@@ -179,7 +200,7 @@ def read_jsonl(path: Path) -> list[dict]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise BadQuestions(f"No questions file at {path}.") from None
+        raise BadQuestions(f"No such file: {path}") from None
     rows = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -200,13 +221,49 @@ def load_cases(path: Path) -> list[Case]:
     for number, row in enumerate(read_jsonl(path), start=1):
         question, doc, gold = row.get("question"), row.get("doc"), row.get("gold")
         if not (isinstance(question, str) and question.strip() and isinstance(doc, str) and doc):
-            raise BadQuestions(f"{path}: question {number} needs a \"question\" and a \"doc\".")
-        if not (isinstance(gold, list) and gold and all(isinstance(g, str) and g.strip() for g in gold)):
-            raise BadQuestions(f"{path}: question {number} needs \"gold\": a list of answer strings.")
+            raise BadQuestions(f'{path}: question {number} needs a "question" and a "doc".')
+        if not (
+            isinstance(gold, list) and gold and all(isinstance(g, str) and g.strip() for g in gold)
+        ):
+            raise BadQuestions(f'{path}: question {number} needs "gold": a list of answer strings.')
         cases.append(Case(question, doc, tuple(gold)))
     if not cases:
         raise BadQuestions(f"{path} holds no questions.")
     return cases
+
+
+def load_squad(folder: Path, limit: int | None = None) -> tuple[list[dict], list[Case]]:
+    """Passages ({id, title, text}) and cases of a SQuAD-style folder, each case's `doc` being its
+    passage's file as write_passages names it. With limit, that many questions spread evenly over
+    the set, and only the passages they were written against."""
+    questions = read_jsonl(folder / "questions.jsonl")
+    if limit and limit < len(questions):
+        questions = [questions[i * len(questions) // limit] for i in range(limit)]
+    wanted = {q["passage_id"] for q in questions} if limit else None
+    passages = [
+        p for p in read_jsonl(folder / "passages.jsonl") if wanted is None or p["id"] in wanted
+    ]
+    files = {p["id"]: PASSAGE_FILE.format(n) for n, p in enumerate(passages)}
+    cases = [
+        Case(
+            q["question"],
+            files[q["passage_id"]],
+            tuple(q["answers"]),
+            not q.get("is_impossible", False),
+        )
+        for q in questions
+    ]
+    return passages, cases
+
+
+def write_passages(passages: list[dict], folder: Path, titled: bool = True) -> None:
+    """One file per passage, to index like articles. A Markdown heading, because the indexer
+    takes a plain one-word line ("Normans") for body text; untitled, the indexer falls back to
+    the file number as the title."""
+    folder.mkdir(parents=True)
+    for n, passage in enumerate(passages):
+        body = f"# {passage['title']}\n\n{passage['text']}" if titled else passage["text"]
+        (folder / PASSAGE_FILE.format(n)).write_text(body, encoding="utf-8")
 
 
 def table(rows: dict[str, Scores], extra: dict[str, dict[str, str]] | None = None) -> str:

@@ -52,13 +52,28 @@ def discover(roots: Iterable[Path]) -> tuple[list[SourceFile], list[tuple[Path, 
         if not root.exists():
             raise PathNotFound(f"Path not found: {root}")
         for path in _walk(root):
+            if not _utf8(str(path)):
+                printable = Path(os.fsencode(path).decode("utf-8", "backslashreplace"))
+                skipped.append((printable, "file name is not valid UTF-8; rename the file"))
+                continue
             if path.suffix.lower() not in TEXT_SUFFIXES | HTML_SUFFIXES:
                 skipped.append((path, "not a .txt, .md or .html file"))
+                continue
+            if path.exists() and not path.is_file():
+                skipped.append((path, "not a regular file"))
                 continue
             absolute = Path(os.path.abspath(path))
             display = path.name if root.is_file() else str(Path(root.name) / path.relative_to(root))
             found.setdefault(absolute, SourceFile(absolute, display))
     return sorted(found.values(), key=lambda f: f.display), skipped
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _walk(root: Path) -> Iterator[Path]:

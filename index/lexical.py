@@ -66,20 +66,32 @@ class Lexical:
         source = directory / DIRECTORY
         meta = json.loads((source / "vocab.json").read_text())
         arrays = {n: np.load(source / f"{n}.npy", mmap_mode="r", allow_pickle=False) for n in ARRAYS}
-        return cls(meta["vocab"], frozenset(meta["stopwords"]), arrays)
+        vocab = dict(meta["vocab"])
+        indptr, indices = arrays["indptr"], arrays["indices"]
+        consistent = (
+            len(indptr) >= 1
+            and int(indptr[-1]) == len(arrays["data"]) == len(indices)
+            and (len(indices) == 0 or 0 <= int(indices.min()) <= int(indices.max()) < len(arrays["chunk_ids"]))
+            and all(isinstance(v, int) and 0 <= v < len(indptr) for v in vocab.values())
+        )
+        if not consistent:
+            raise ValueError("BM25 arrays disagree")
+        return cls(vocab, frozenset(meta["stopwords"]), arrays)
 
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks sharing a term with the question."""
         import numpy as np
 
-        terms = {self.vocab[t] for t in tokenize(question, self.stopwords) if t in self.vocab}
         data, indices, indptr = self.arrays["data"], self.arrays["indices"], self.arrays["indptr"]
+        words = tokenize(question, self.stopwords)
+        terms = {self.vocab[w] for w in words if w in self.vocab and self.vocab[w] + 1 < len(indptr)}
         chunk_ids = self.arrays["chunk_ids"]
-        scores = np.zeros(len(chunk_ids), dtype=np.float32)
-        for term in terms:
-            begin, end = indptr[term], indptr[term + 1]
-            np.add.at(scores, indices[begin:end], data[begin:end])
-        if not terms or not scores.any():
+        if not terms:
+            return []
+        postings = [np.arange(indptr[t], indptr[t + 1]) for t in terms]
+        where = np.concatenate(postings)
+        scores = np.bincount(indices[where], weights=data[where], minlength=len(chunk_ids))
+        if not scores.any():
             return []
         k = min(k, int((scores > 0).sum()))
         best = np.argpartition(-scores, k - 1)[:k]

@@ -75,9 +75,12 @@ def read(index_dir: Path) -> Manifest:
         raise IndexCorrupt(f"format version {version!r}, this bot reads version {FORMAT_VERSION}")
     try:
         raw["files"] = {path: FileEntry(**entry) for path, entry in raw.get("files", {}).items()}
-        return Manifest(**raw)
+        loaded = Manifest(**raw)
     except (TypeError, AttributeError) as error:
         raise IndexCorrupt(f"{path.name}: {error}") from None
+    if not isinstance(loaded.generation, int) or not isinstance(loaded.encoder_dim, int):
+        raise IndexCorrupt(f"{path.name}: generation and encoder_dim must be integers")
+    return loaded
 
 
 def write(index_dir: Path, manifest: Manifest) -> None:

@@ -22,9 +22,9 @@ class Settings:
 
     mode: str = "hybrid"
     candidates: int = 50
-    rrf_k: int = 60
+    rrf_k: int = 5
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 1.5
     preferred_weight: float = 0.5
 
 
@@ -60,6 +60,7 @@ def search(
         prefer: article files to favour (the previous answer's, for follow-up questions).
         query_vector: the query's embedding when the caller already has it.
     """
+    query = as_text(query)
     if not re.search(r"\w", query):
         raise BadQuestion("Ask a question with at least one word.")
     if index.manifest.chunk_count() == 0:
@@ -102,6 +103,11 @@ def search(
         for i in ranked
     ]
     return _distinct(hits, index, k)
+
+
+def as_text(question: str) -> str:
+    """Valid Unicode: a non-UTF-8 command line leaves lone surrogates the tokenizers reject."""
+    return question.encode("utf-8", "replace").decode("utf-8")
 
 
 def _distinct(hits: list[Hit], index: Index, k: int) -> list[Hit]:

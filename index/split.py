@@ -7,6 +7,7 @@ from index.clean import Cleaned, Paragraph
 from index.sentences import sentences
 
 MIN_CHARS = 40
+MAX_PIECE_CHARS = 4000  # no window of 256 word pieces spans more; bounds the bisection
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _fit_words(
     position = span[0]
     while position < span[1]:
         end = span[1]
-        low, high = position + 1, end
+        low, high = position + 1, min(end, position + MAX_PIECE_CHARS)
         while low < high:  # the longest prefix that fits, by bisection
             middle = (low + high + 1) // 2
             if fits(position, middle):

@@ -46,6 +46,8 @@ class Index:
                 self._dense = dense.read(self.generation_dir, mmap=True)
             except RuntimeError as error:
                 raise IndexCorrupt(f"{dense.FILE_NAME}: {str(error).splitlines()[0][:80]}") from None
+            if not hasattr(self._dense, "id_map"):
+                raise IndexCorrupt(f"{dense.FILE_NAME} has no id map")
             if self._dense.d != self.manifest.encoder_dim:
                 raise IndexCorrupt(
                     f"{dense.FILE_NAME} holds {self._dense.d}-dim vectors, "
@@ -60,7 +62,7 @@ class Index:
 
             try:
                 self._lexical = Lexical.read(self.generation_dir)
-            except (OSError, ValueError, KeyError) as error:
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
                 raise IndexCorrupt(f"lexical index: {error.__class__.__name__}") from None
         return self._lexical
 
@@ -88,7 +90,8 @@ def open_index(index_dir: Path) -> Index:
             raise IndexCorrupt(f"{current.generation_dir_name} is missing")
         try:
             connection = catalog.open_read_only(generation)
-            connection.execute("SELECT count(*) FROM documents").fetchone()
+            for table in ("documents", "chunks"):
+                connection.execute(f"SELECT count(*) FROM {table}").fetchone()
         except sqlite3.DatabaseError as error:
             if not generation.is_dir():  # swapped out by a writer while we opened it
                 continue

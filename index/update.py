@@ -9,6 +9,7 @@ the previous generation as the index.
 import hashlib
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +21,10 @@ from index.atomic import fsync_dir, fsync_tree
 from index.clean import Dropped, clean
 from index.documents import discover
 from index.embed import Encoder, ModelInfo
-from index.errors import IndexNotFound, PathNotFound, SaveFailed, UserError
+from index.errors import IndexCorrupt, IndexNotFound, PathNotFound, SaveFailed, UserError
 from index.plan import Article, load_unread, plan, read_changed
 from index.split import Chunk, embed_text, split
-from index.store import writer_lock
+from index.store import open_index, writer_lock
 
 EMBED_BATCH = 256
 
@@ -72,6 +73,7 @@ def update(
         old = None if rebuild else _current(index_dir)
         if old is not None:
             old.check_encoder(info.name, info.dim)
+            open_index(index_dir)  # a tampered generation is reported, not built upon
         report = Report()
         recorded = old.roots if old else _recorded_roots(index_dir)
         roots = _roots(paths, recorded, report)
@@ -88,6 +90,8 @@ def update(
             return report
         try:
             _commit(index_dir, old, info, make_encoder, roots, articles, removed, report, progress)
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
         except OSError as error:
             raise SaveFailed(
                 f"Could not save the index ({error.strerror or error}); the previous index is intact."

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,10 +90,10 @@ class State:
         return cls(current.generation, frozenset(current.files), expected)
 
 
-def bot(*args: object, index_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def bot(*args: object, index_dir: Path, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*BOT, *map(str, args), "--index-dir", str(index_dir)],
-        capture_output=True, text=True, timeout=timeout, env=_env(),
+        capture_output=True, text=True, timeout=timeout, env=_env(), check=False,
     )
 
 
@@ -161,7 +162,7 @@ class Corpus:
 # --- 1. crashes --------------------------------------------------------------------------------
 
 
-def crash_loop(work: Path, kills: int, files: int, rng: random.Random, log=print) -> int:  # noqa: ANN001
+def crash_loop(work: Path, kills: int, files: int, rng: random.Random, log: Callable[[str], object] = print) -> int:
     """SIGKILL `bot index` until `kills` runs died mid-way; returns how many were killed."""
     corpus = Corpus(work / "src", files, rng)
     index_dir = work / "index"
@@ -182,16 +183,20 @@ def crash_loop(work: Path, kills: int, files: int, rng: random.Random, log=print
         wanted = corpus.files()
         mode = "rebuild" if attempt % 5 == 0 else "update"
         args = ["index", corpus.folder, "--no-wait"] + (["--rebuild"] if mode == "rebuild" else [])
-        delay = rng.uniform(0.1, duration[mode] * 1.05)
+        # a third of the kills at a random time, a third in the commit window, a third none
+        when = ("random", "commit", "none")[attempt % 3]
         began = time.perf_counter()
         process = subprocess.Popen(
             [*BOT, *map(str, args), "--index-dir", str(index_dir)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
         )
-        try:
-            process.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
+        if when == "random":
+            try:
+                process.wait(timeout=rng.uniform(0.1, duration[mode] * 1.05))
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+        elif when == "commit":
+            _kill_while_committing(process, index_dir, rng)
         _, stderr = process.communicate()
         elapsed = time.perf_counter() - began
         died = process.returncode == -signal.SIGKILL
@@ -211,12 +216,12 @@ def crash_loop(work: Path, kills: int, files: int, rng: random.Random, log=print
         elif after.files == wanted and (before is None or after.generation > before.generation):
             verdict = f"new generation {after.generation}"
         else:
-            raise Violation(f"after a kill at {delay:.2f} s the index is neither old nor new: {after}")
+            raise Violation(f"after a kill at {elapsed:.2f} s the index is neither old nor new: {after}")
         if not died and not verdict.startswith("new"):
             raise Violation(f"a finished run left {verdict}")
         check_query_works(index_dir, rng.choice(QUESTIONS))
         log(
-            f"run {attempt:2d} ({mode}, {change}): "
+            f"run {attempt:2d} ({mode}, {change}, kill: {when}): "
             f"{'killed' if died else 'finished'} at {elapsed:.2f} s -> {verdict}; ask + status ok"
         )
     final = bot("index", "--no-wait", index_dir=index_dir)
@@ -236,6 +241,16 @@ def crash_loop(work: Path, kills: int, files: int, rng: random.Random, log=print
     log(f"crashes: {killed} kills survived ({completed} runs finished between them); "
         f"final index equals a clean build ({len(fresh)} chunks)")
     return killed
+
+
+def _kill_while_committing(process: subprocess.Popen[str], index_dir: Path, rng: random.Random) -> None:
+    """SIGKILL soon after the vectors are written: during BM25, fsync, rename or the manifest."""
+    while process.poll() is None:
+        if any(index_dir.glob("gen-*.tmp/dense.faiss")):
+            time.sleep(rng.uniform(0, 0.4))
+            process.send_signal(signal.SIGKILL)
+            return
+        time.sleep(0.005)
 
 
 # --- 2. readers during writes -------------------------------------------------------------------
@@ -262,9 +277,11 @@ def asker(index_dir: Path, stop: Path, out: Path) -> None:
     out.write_text(json.dumps({"queries": done, "failures": failures, "generations": sorted(generations)}))
 
 
-def concurrent_readers(work: Path, askers: int, rounds: int, rng: random.Random, log=print) -> int:  # noqa: ANN001
+def concurrent_readers(
+    work: Path, askers: int, rounds: int, rng: random.Random, log: Callable[[str], object] = print, files: int = 60
+) -> int:
     """Answer in `askers` processes while `rounds` updates (the last a --rebuild) are written."""
-    corpus = Corpus(work / "src", 60, rng)
+    corpus = Corpus(work / "src", files, rng)
     index_dir = work / "index"
     if bot("index", corpus.folder, index_dir=index_dir).returncode != 0:
         raise Violation("initial index failed")
@@ -303,7 +320,7 @@ def concurrent_readers(work: Path, askers: int, rounds: int, rng: random.Random,
 # --- 3. two writers --------------------------------------------------------------------------
 
 
-def two_writers(work: Path, rng: random.Random, log=print) -> None:  # noqa: ANN001
+def two_writers(work: Path, rng: random.Random, log: Callable[[str], object] = print) -> None:
     """The second writer waits (with a message) or, with --no-wait, fails in one line."""
     corpus = Corpus(work / "src", 80, rng)
     index_dir = work / "index"
@@ -322,7 +339,7 @@ def two_writers(work: Path, rng: random.Random, log=print) -> None:  # noqa: ANN
     if refused.returncode != 1 or len(lines) != 1 or "Another indexer" not in lines[0]:
         raise Violation(f"--no-wait while locked: exit {refused.returncode}, stderr {refused.stderr!r}")
     second = bot("index", corpus.folder, index_dir=index_dir)
-    first_out, first_err = first.communicate(timeout=300)
+    _, first_err = first.communicate(timeout=300)
     if first.returncode != 0 or second.returncode != 0:
         raise Violation(f"writers failed: {first_err.strip()[-300:]} / {second.stderr.strip()[-300:]}")
     if "Waiting for another indexer" not in second.stderr:
@@ -350,7 +367,7 @@ def main() -> None:
         crash_loop(work / "crash", options.kills, options.files, rng)
         concurrent_readers(work / "readers", options.askers, options.rounds, rng)
         two_writers(work / "writers", rng)
-    except Violation as error:
+    except (Violation, subprocess.TimeoutExpired) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         print(f"(files kept in {work})", file=sys.stderr)
         sys.exit(1)

@@ -1,14 +1,18 @@
 """Compare retrieval modes on a benchmark: the measurements behind the defaults in index/search.py.
 
     python scripts/eval.py --squad ../shared/eval/squad_v1.1_dev --out squad11.json
-    python scripts/eval.py --squad ../shared/eval/squad_v2.0_dev --limit 2000
+    python scripts/eval.py --squad ../shared/eval/squad_v1.1_dev --runs hybrid,hybrid-notitle
+    python scripts/eval.py --squad ../shared/eval/squad_v2.0_dev --runs hybrid
     python scripts/eval.py --articles ../shared/corpora/bbc --questions tests/data/bbc_questions.jsonl
 
-SQuAD passages are written one per file (`<title>\\n\\n<text>`, so the headline is the passage
-title) and indexed by the product's own indexer into a temporary folder; every question then goes
-through bot.answer.answer, exactly as `bot ask` would, with the index and model loaded once.
-Vectors are cached under $BOT_CACHE_DIR/eval/<model>-<fingerprint>/ by text hash (.npy files, no
-pickle), so a rerun embeds nothing it has seen and pays only for answering.
+SQuAD passages are written one per file (`# <title>\\n\\n<text>`, Markdown, so the headline is
+the passage title even when it is one word) and indexed by the product's own indexer into a
+temporary folder; every question then goes through bot.answer.answer, exactly as `bot ask` would,
+with the index and model loaded once. Vectors are cached under
+$BOT_CACHE_DIR/eval/<model>-<fingerprint>/ by text hash (.npy files, no pickle), so a rerun
+embeds nothing it has seen and pays only for answering: on 2 cores the full SQuAD v1.1 takes
+about 10 min the first time, 3-5 min after. `hybrid-notitle` (passages indexed without their
+headline) is not in the default runs because its index costs another 4 min to embed.
 """
 
 import argparse
@@ -16,16 +20,15 @@ import dataclasses
 import hashlib
 import json
 import os
-import random
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import answer as answer_module
-from bot.evaluate import Case, Outcome, abstain_rates, evaluate, load_cases, read_jsonl, summarise, table
+from bot import evaluate as ev
 from index.search import Settings
 
 if TYPE_CHECKING:
@@ -35,7 +38,16 @@ if TYPE_CHECKING:
     from index.store import Index
 
 MODES = {"dense": "dense", "bm25": "lexical", "hybrid": "hybrid"}
-DEFAULT_RUNS = "dense,bm25,hybrid,hybrid-notitle"
+RUNS = ("dense", "bm25", "hybrid", "hybrid-notitle")
+DEFAULT_RUNS = "dense,bm25,hybrid"
+THRESHOLDS = [round(0.05 * i, 2) for i in range(2, 15)]
+ANSWER_CONSTANTS = [
+    "ANSWER_PASSAGES",
+    "MAX_SENTENCES",
+    "SENTENCE_MARGIN",
+    "OVERLAP_WEIGHT",
+    "ABSTAIN_BELOW",
+]
 
 
 class CachedEncoder:
@@ -92,28 +104,13 @@ class CachedEncoder:
         self.fresh = []
 
 
-def squad(folder: Path, limit: int | None) -> tuple[list[dict], list[Case]]:
-    """Passages and cases of a SQuAD-style folder; with limit, that many questions spread
-    evenly over the set and only the passages they were written against."""
-    questions = read_jsonl(folder / "questions.jsonl")
-    if limit and limit < len(questions):
-        questions = [questions[i * len(questions) // limit] for i in range(limit)]
-    wanted = {q["passage_id"] for q in questions} if limit else None
-    passages = [p for p in read_jsonl(folder / "passages.jsonl") if wanted is None or p["id"] in wanted]
-    files = {p["id"]: f"{n:05d}.txt" for n, p in enumerate(passages)}
-    cases = [
-        Case(q["question"], files[q["passage_id"]], tuple(q["answers"]), not q.get("is_impossible", False))
-        for q in questions
-    ]
-    return passages, cases
+def cached_encoder() -> CachedEncoder:
+    """The bundled model behind the vector cache for it."""
+    from index.embed import load_encoder, model_info
+    from index.locations import cache_dir
 
-
-def write_passages(passages: list[dict], folder: Path, titled: bool) -> None:
-    """One file per passage; without the headline the indexer falls back to the file number."""
-    folder.mkdir(parents=True)
-    for n, passage in enumerate(passages):
-        body = f"{passage['title']}\n\n{passage['text']}" if titled else passage["text"]
-        (folder / f"{n:05d}.txt").write_text(body, encoding="utf-8")
+    info = model_info()
+    return CachedEncoder(load_encoder(), cache_dir() / "eval" / f"{info.name}-{info.fingerprint}")
 
 
 def build(corpus: Path, index_dir: Path, encoder: CachedEncoder) -> "Index":
@@ -122,51 +119,89 @@ def build(corpus: Path, index_dir: Path, encoder: CachedEncoder) -> "Index":
     from index.update import update
 
     report = update(index_dir, [corpus], model_info(), lambda: encoder)
-    log(f"indexed {corpus}: {report.documents} files, {report.chunks_total} passages ({report.seconds:.0f} s)")
+    encoder.save()
+    log(
+        f"indexed {corpus}: {report.documents} files, {report.chunks_total} passages ({report.seconds:.0f} s)"
+    )
     return open_index(index_dir)
 
 
 def title_mismatches(index: "Index", passages: list[dict]) -> int:
     """Files whose indexed headline is not their passage title (should be 0)."""
     titles = {Path(p).name: e.title for p, e in index.manifest.files.items()}
-    return sum(titles.get(f"{n:05d}.txt") != p["title"] for n, p in enumerate(passages))
+    return sum(titles.get(ev.PASSAGE_FILE.format(n)) != p["title"] for n, p in enumerate(passages))
 
 
-def warm(index: "Index", encoder: CachedEncoder, cases: list[Case]) -> None:
+def warm(index: "Index", encoder: CachedEncoder, cases: list[ev.Case]) -> None:
     """Embed every question and every passage sentence in large batches (fast) before asking."""
     from index.catalog import all_chunk_texts
     from index.sentences import sentences
 
     encoder.embed([c.question.strip() for c in cases])
-    texts = [text[s:e] for _, _, text in all_chunk_texts(index.catalog) for s, e in sentences(text)]
-    encoder.embed(texts)
+    encoder.embed(
+        [text[s:e] for _, _, text in all_chunk_texts(index.catalog) for s, e in sentences(text)]
+    )
     encoder.save()
 
 
-def run(index: "Index", encoder: CachedEncoder, cases: list[Case], settings: Settings) -> tuple[list[Outcome], float]:
+def ask(
+    index: "Index", encoder: CachedEncoder, cases: list[ev.Case], settings: Settings
+) -> tuple[list[ev.Outcome], float]:
+    """One run: every case asked through the bot's answer path; (outcomes, seconds)."""
     began = time.perf_counter()
-    done = [0]
-
-    def tick() -> None:
-        done[0] += 1
-        if done[0] % 2000 == 0:
-            log(f"  {done[0]}/{len(cases)} ({time.perf_counter() - began:.0f} s)")
-
-    outcomes = evaluate(index, encoder, cases, 10, settings, tick)
+    outcomes = ev.evaluate(index, encoder, cases, 10, settings)
     return outcomes, time.perf_counter() - began
 
 
-def report(outcomes: list[Outcome], seconds: float, settings: Settings) -> dict:
-    unanswerable, wrong = abstain_rates(outcomes)
+def summary(outcomes: list[ev.Outcome], seconds: float, settings: Settings) -> dict:
+    unanswerable, wrong = ev.abstain_rates(outcomes)
     answered = [o.sentences for o in outcomes if not o.abstained]
+    has_unanswerable = any(not o.answerable for o in outcomes)
+    curve = (
+        ev.abstain_curve(outcomes, THRESHOLDS)
+        if has_unanswerable and settings.mode != "lexical"
+        else []
+    )
     return {
-        **summarise(outcomes).as_json(),
-        "abstain_unanswerable": unanswerable if any(not o.answerable for o in outcomes) else None,
-        "wrong_abstain": wrong,
+        **ev.summarise(outcomes).as_json(),
+        "abstain_unanswerable": unanswerable if has_unanswerable else None,
+        "abstain_answerable": wrong if has_unanswerable else None,
+        "abstain_curve": [{"below": t, "unanswerable": u, "answerable": a} for t, u, a in curve],
         "sentences_per_answer": sum(answered) / len(answered) if answered else 0.0,
         "seconds": round(seconds, 1),
         "settings": dataclasses.asdict(settings),
     }
+
+
+def markdown(runs: dict[str, dict]) -> str:
+    rows = {
+        name: ev.Scores(
+            r["questions"], r["hit@1"], r["hit@5"], r["mrr@10"], r["answer_hit"], r["abstained"]
+        )
+        for name, r in runs.items()
+    }
+    extra = {}
+    for name, r in runs.items():
+        extra[name] = {
+            "sentences/answer": f"{r['sentences_per_answer']:.2f}",
+            "seconds": f"{r['seconds']:.0f}",
+        }
+        if r["abstain_unanswerable"] is not None:
+            extra[name]["abstain (unanswerable)"] = f"{r['abstain_unanswerable']:.3f}"
+            extra[name]["abstain (answerable)"] = f"{r['abstain_answerable']:.3f}"
+    lines = [ev.table(rows, extra)]
+    for name, r in runs.items():
+        if r["abstain_curve"]:
+            lines += ["", f"Abstention had ABSTAIN_BELOW been each value ({name}):", ""]
+            lines += [
+                "| ABSTAIN_BELOW | abstain (unanswerable) | abstain (answerable) |",
+                "|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {p['below']:.2f} | {p['unanswerable']:.3f} | {p['answerable']:.3f} |"
+                for p in r["abstain_curve"]
+            ]
+    return "\n".join(lines)
 
 
 def log(message: str) -> None:
@@ -175,86 +210,89 @@ def log(message: str) -> None:
 
 def parse_settings(pairs: list[str]) -> Settings:
     """`--set rrf_k=30` overrides of the Settings defaults, for trying values before changing them."""
-    changes: dict[str, float | int | str] = {}
+    defaults = dataclasses.asdict(Settings())
+    changes: dict[str, Any] = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
-        kind = type(getattr(Settings(), key))
-        changes[key] = kind(value)
+        if key not in defaults:
+            raise ValueError(f"--set {pair}: choose from {', '.join(defaults)}")
+        changes[key] = type(defaults[key])(value)
     return dataclasses.replace(Settings(), **changes)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--squad", type=Path, help="folder with passages.jsonl and questions.jsonl")
-    source.add_argument("--articles", type=Path, help="folder of articles the --questions are about")
+    source.add_argument(
+        "--articles", type=Path, help="folder of articles the --questions are about"
+    )
     parser.add_argument("--questions", type=Path, help='JSONL of {"question", "doc", "gold"}')
-    parser.add_argument("--limit", type=int, help="ask only this many questions (spread over the set)")
-    parser.add_argument("--runs", default=DEFAULT_RUNS, help=f"comma-separated (default {DEFAULT_RUNS})")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="Settings override")
+    parser.add_argument(
+        "--limit", type=int, help="ask only this many questions (spread over the set)"
+    )
+    parser.add_argument(
+        "--runs", default=DEFAULT_RUNS, help="comma-separated, from: " + ", ".join(RUNS)
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="Settings override"
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
+    args.runs = [r.strip() for r in args.runs.split(",") if r.strip()]
+    if unknown := set(args.runs) - set(RUNS):
+        parser.error(f"unknown runs: {', '.join(sorted(unknown))}")
     if args.articles and not args.questions:
         parser.error("--articles needs --questions")
-    from index.embed import load_encoder, model_info
-    from index.locations import cache_dir
+    if args.articles:  # the article files are used as they are, headlines included
+        args.runs = [r for r in args.runs if not r.endswith("-notitle")]
+    try:
+        args.settings = parse_settings(args.set)
+    except ValueError as error:
+        parser.error(str(error))
+    return args
 
-    info = model_info()
-    encoder = CachedEncoder(load_encoder(), cache_dir() / "eval" / f"{info.name}-{info.fingerprint}")
-    base = parse_settings(args.set)
-    runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    results: dict = {"benchmark": str(args.squad or args.questions), "limit": args.limit, "runs": {}}
-    results["answer_constants"] = {
-        name: getattr(answer_module, name)
-        for name in ("ANSWER_PASSAGES", "MAX_SENTENCES", "SENTENCE_MARGIN", "OVERLAP_WEIGHT", "ABSTAIN_BELOW")
-    }
+
+def main() -> None:
+    args = arguments()
+    import faiss
+
+    # One query at a time: waking OpenMP threads costs more than searching a few thousand
+    # vectors (answering runs 2.5x slower with 2 threads than with 1 on a 2-core machine).
+    faiss.omp_set_num_threads(1)
+    encoder = cached_encoder()
+    results: dict = {"benchmark": str(args.squad or args.questions), "limit": args.limit}
+    results["answer_constants"] = {name: getattr(answer_module, name) for name in ANSWER_CONSTANTS}
     with tempfile.TemporaryDirectory(prefix="bot-eval-") as scratch:
         work = Path(scratch)
         indexes: dict[bool, Index] = {}
         if args.squad:
-            passages, cases = squad(args.squad, args.limit)
-            for titled in sorted({not r.endswith("-notitle") for r in runs}, reverse=True):
+            passages, cases = ev.load_squad(args.squad, args.limit)
+            for titled in sorted({not r.endswith("-notitle") for r in args.runs}, reverse=True):
                 name = "titled" if titled else "untitled"
-                write_passages(passages, work / name, titled)
+                ev.write_passages(passages, work / name, titled)
                 indexes[titled] = build(work / name, work / f"{name}-index", encoder)
                 warm(indexes[titled], encoder, cases)
             if True in indexes:
                 results["title_mismatches"] = title_mismatches(indexes[True], passages)
         else:
-            cases = load_cases(args.questions)
-            if args.limit:
-                cases = random.Random(0).sample(cases, min(args.limit, len(cases)))
+            cases = ev.load_cases(args.questions)[: args.limit]
             indexes[True] = build(args.articles, work / "index", encoder)
-            runs = [r for r in runs if not r.endswith("-notitle")]
         results["questions"] = len(cases)
-        for name in runs:
-            settings = dataclasses.replace(base, mode=MODES[name.removesuffix("-notitle")])
-            log(f"{name}: {len(cases)} questions")
-            outcomes, seconds = run(indexes[not name.endswith("-notitle")], encoder, cases, settings)
-            results["runs"][name] = report(outcomes, seconds, settings)
+        results["runs"] = {}
+        for name in args.runs:
+            settings = dataclasses.replace(args.settings, mode=MODES[name.split("-")[0]])
+            log(f"{name}: asking {len(cases)} questions")
+            outcomes, seconds = ask(
+                indexes[not name.endswith("-notitle")], encoder, cases, settings
+            )
+            results["runs"][name] = summary(outcomes, seconds, settings)
         encoder.save()
-    rows = {name: summarise_row(r) for name, r in results["runs"].items()}
-    extra = {name: extra_cells(r) for name, r in results["runs"].items()}
-    print(table(rows, extra))
+    print(markdown(results["runs"]))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
-
-
-def summarise_row(result: dict):  # noqa: ANN201
-    from bot.evaluate import Scores
-
-    return Scores(
-        result["questions"], result["hit@1"], result["hit@5"], result["mrr@10"],
-        result["answer_hit"], result["abstained"],
-    )
-
-
-def extra_cells(result: dict) -> dict[str, str]:
-    cells = {"sentences/answer": f"{result['sentences_per_answer']:.2f}", "seconds": f"{result['seconds']:.0f}"}
-    if result["abstain_unanswerable"] is not None:
-        cells["abstain (unanswerable)"] = f"{result['abstain_unanswerable']:.3f}"
-        cells["abstain (answerable)"] = f"{result['wrong_abstain']:.3f}"
-    return cells
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Evaluation: metrics on hand-made cases, scripts/eval.py on a SQuAD slice, `bot eval` end to end."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SHARED
 from typer.testing import CliRunner
 
 from bot.answer import Answer, AnswerSentence, Source
@@ -15,28 +15,23 @@ from bot.evaluate import (
     BadQuestions,
     Case,
     Outcome,
+    abstain_curve,
     abstain_rates,
     contains_gold,
     first_rank,
     hit_at,
     judge,
     load_cases,
+    load_squad,
     mrr,
     path_matches,
     summarise,
     table,
+    write_passages,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-SQUAD = ROOT.parent / "shared" / "eval" / "squad_v1.1_dev"
-SEEDS_QUESTIONS = ROOT / "tests" / "data" / "seeds_questions.jsonl"
-
-
-@pytest.fixture(autouse=True)
-def index_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never touch the user's index."""
-    monkeypatch.setenv("BOT_INDEX_DIR", str(tmp_path / "index"))
-    return tmp_path / "index"
+SQUAD = SHARED / "eval" / "squad_v1.1_dev"
+SEEDS_QUESTIONS = REPO / "tests" / "data" / "seeds_questions.jsonl"
 
 
 def source(n: int, file: str, text: str) -> Source:
@@ -74,8 +69,15 @@ def test_judge_needs_the_right_file_and_a_gold_string() -> None:
         source(2, "/c/business/042.txt", "UK Coal made a loss."),
         source(3, "/c/business/042.txt", "Chief executive Gerry Spindler said so."),
     ]
-    said = Answer(case.question, False, [AnswerSentence("Chief executive Gerry Spindler said so.", 3)], sources)
-    assert judge(case, said) == Outcome(rank=3, answer_hit=True, abstained=False, answerable=True, sentences=1)
+    said = Answer(
+        case.question,
+        False,
+        [AnswerSentence("Chief executive Gerry Spindler said so.", 3)],
+        sources,
+    )
+    assert judge(case, said) == Outcome(
+        rank=3, answer_hit=True, abstained=False, answerable=True, sentences=1
+    )
     silent = Answer(case.question, True, [], sources)
     assert judge(case, silent) == Outcome(3, False, True, True, 0)
 
@@ -102,44 +104,84 @@ def test_summarise_scores_answerable_cases_and_abstains_over_all() -> None:
     assert lines[2] == "| run | 5 | 0.333 | 0.667 | 0.417 | 0.333 | 0.400 |"
 
 
+def test_abstain_curve_replays_other_thresholds() -> None:
+    outcomes = [
+        Outcome(None, False, False, False, 1, best_dense=0.1),
+        Outcome(None, False, False, False, 1, best_dense=0.4),
+        Outcome(1, True, False, True, 1, best_dense=0.3),
+        Outcome(1, True, False, True, 1, best_dense=0.6),
+    ]
+    assert abstain_curve(outcomes, [0.05, 0.35, 0.7]) == [
+        (0.05, 0.0, 0.0),
+        (0.35, 0.5, 0.5),
+        (0.7, 1.0, 1.0),
+    ]
+
+
+def test_squad_folders_become_one_titled_file_per_passage(tmp_path: Path) -> None:
+    folder = tmp_path / "squad"
+    folder.mkdir()
+    passages = [{"id": f"A#{n}", "title": "Kenya", "text": f"Passage {n}."} for n in range(4)]
+    questions = [
+        {"id": str(n), "question": f"Q{n}?", "answers": ["x"], "passage_id": f"A#{n % 4}"}
+        for n in range(8)
+    ]
+    questions[3] |= {"answers": [], "is_impossible": True}
+    for name, rows in (("passages", passages), ("questions", questions)):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    everything, cases = load_squad(folder)
+    assert len(everything) == 4 and len(cases) == 8
+    assert cases[3] == Case("Q3?", "00003.md", (), answerable=False)
+    some, two = load_squad(folder, limit=2)
+    assert [c.question for c in two] == ["Q0?", "Q4?"]
+    assert [p["id"] for p in some] == ["A#0"] and two[1].doc == "00000.md"
+    write_passages(everything, tmp_path / "titled")
+    assert (tmp_path / "titled" / "00002.md").read_text() == "# Kenya\n\nPassage 2."
+    write_passages(everything, tmp_path / "untitled", titled=False)
+    assert (tmp_path / "untitled" / "00002.md").read_text() == "Passage 2."
+
+
 def test_load_cases_reports_bad_lines(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text('{"question": "Q?", "doc": "a.txt", "gold": ["x"]}\n\n')
     assert load_cases(good) == [Case("Q?", "a.txt", ("x",))]
     for text, message in (
         ("not json\n", "bad.jsonl:1 is not valid JSON"),
-        ('{"question": "Q?", "gold": ["x"]}\n', "needs a \"question\" and a \"doc\""),
-        ('{"question": "Q?", "doc": "a.txt", "gold": []}\n', "needs \"gold\""),
+        ('{"question": "Q?", "gold": ["x"]}\n', 'needs a "question" and a "doc"'),
+        ('{"question": "Q?", "doc": "a.txt", "gold": []}\n', 'needs "gold"'),
         ("", "holds no questions"),
     ):
         bad = tmp_path / "bad.jsonl"
         bad.write_text(text)
         with pytest.raises(BadQuestions, match=message):
             load_cases(bad)
-    with pytest.raises(BadQuestions, match="No questions file"):
+    with pytest.raises(BadQuestions, match="No such file"):
         load_cases(tmp_path / "missing.jsonl")
 
 
-@pytest.fixture(scope="session")
-def real_cache() -> Path:
-    """The ONNX export is derived and costly to redo, so tests share the user's (if any)."""
-    from index.locations import cache_dir
-
-    return cache_dir()
-
-
 @pytest.mark.skipif(not SQUAD.is_dir(), reason="SQuAD data not present")
-def test_eval_script_runs_on_a_squad_slice(tmp_path: Path, real_cache: Path) -> None:
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (real_cache / "onnx").mkdir(parents=True, exist_ok=True)
-    (cache / "onnx").symlink_to(real_cache / "onnx")
+def test_eval_script_runs_on_a_squad_slice(
+    tmp_path: Path, session_cache: Path, real_encoder
+) -> None:
+    """Twenty questions over their own passages, titled and not; the ONNX export is the session's."""
+    real_encoder.embed(["export the model now, once, for the script to reuse"])
     out = tmp_path / "out.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "eval.py"), "--squad", str(SQUAD), "--limit", "20", "--out", str(out)],
+        [
+            sys.executable,
+            str(REPO / "scripts" / "eval.py"),
+            "--squad",
+            str(SQUAD),
+            "--limit",
+            "20",
+            "--runs",
+            "dense,bm25,hybrid,hybrid-notitle",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
+        check=False,
         text=True,
-        env={**os.environ, "BOT_CACHE_DIR": str(cache)},
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -147,28 +189,52 @@ def test_eval_script_runs_on_a_squad_slice(tmp_path: Path, real_cache: Path) -> 
     assert list(results["runs"]) == ["dense", "bm25", "hybrid", "hybrid-notitle"]
     assert results["questions"] == 20 and results["title_mismatches"] == 0
     assert results["runs"]["hybrid"]["hit@5"] >= 0.8
+    assert results["runs"]["hybrid"]["settings"]["mode"] == "hybrid"
     assert done.stdout.splitlines()[0].startswith("| run | questions | hit@1 |")
-    assert len(list((cache / "eval").glob("*/*.keys.npy"))) >= 1
+    assert len(done.stdout.splitlines()) == 2 + 4
+    assert list((session_cache / "eval").glob("*/*.keys.npy"))
 
 
-def test_bot_eval_json_on_the_seeds(tmp_path: Path, index_in_tmp: Path) -> None:
+def test_bot_eval_json_on_the_seeds(tmp_path: Path, seeds_index: Path) -> None:
     runner = CliRunner()
-    built = runner.invoke(app, ["index", str(ROOT / "seeds"), "--index-dir", str(index_in_tmp)])
-    assert built.exit_code == 0, built.output
-    result = runner.invoke(app, ["eval", str(SEEDS_QUESTIONS), "--json"])
+    result = runner.invoke(
+        app, ["eval", str(SEEDS_QUESTIONS), "--json", "--index-dir", str(seeds_index)]
+    )
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
     assert list(scores) == ["questions", "hit@1", "hit@5", "mrr@10", "answer_hit", "abstained"]
     assert scores["questions"] == 8
     assert all(0.0 <= scores[key] <= 1.0 for key in list(scores)[1:])
+
     spokesman = tmp_path / "spokesman.jsonl"
     spokesman.write_text(SEEDS_QUESTIONS.read_text().splitlines()[0] + "\n")
-    answered = json.loads(runner.invoke(app, ["eval", str(spokesman), "--json", "-k", "5"]).stdout)
-    assert answered["abstained"] == 0.0 and answered["answer_hit"] == 1.0
+    answered = runner.invoke(
+        app, ["eval", str(spokesman), "--json", "-k", "5", "--index-dir", str(seeds_index)]
+    )
+    assert json.loads(answered.stdout) == {
+        "questions": 1,
+        "hit@1": 1.0,
+        "hit@5": 1.0,
+        "mrr@10": 1.0,
+        "answer_hit": 1.0,
+        "abstained": 0.0,
+    }
 
-    table_run = runner.invoke(app, ["eval", str(SEEDS_QUESTIONS)])
+    table_run = runner.invoke(app, ["eval", str(SEEDS_QUESTIONS), "--index-dir", str(seeds_index)])
     assert table_run.exit_code == 0
     assert table_run.stdout.splitlines()[2].startswith("| seeds_questions.jsonl | 8 |")
+
+
+def test_bot_eval_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "Q?", "doc": "a.txt", "gold": ["x"]}\n')
+    no_index = runner.invoke(app, ["eval", str(questions)])
+    assert no_index.exit_code == 1
+    assert (
+        no_index.output
+        == f"Error: No index at {tmp_path / 'index'}. Build one with: bot index PATH\n"
+    )
     missing = runner.invoke(app, ["eval", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 1
-    assert missing.output == f"Error: No questions file at {tmp_path / 'none.jsonl'}.\n"
+    assert missing.output == f"Error: No such file: {tmp_path / 'none.jsonl'}\n"

@@ -293,7 +293,6 @@ FILE_CASES = [
         "name-not-utf8",
         _write(b"caf\xe9-\xff.txt", _body("Bastille Day").encode()),
         "either",
-        marks=(pytest.mark.xfail(reason="bug: non-UTF-8 file name -> UnicodeEncodeError in sqlite/json", strict=True),),
     ),
     FileCase("name-with-spaces-and-quotes", _write("it's a \"story\" (1).txt", _body("Leap Day").encode()), "index"),
     FileCase("html-scripts-no-text", _write("empty.html", b"<html><head><script>alert('x')</script><style>p{}</style></head><body><script>var a=1;</script></body></html>"), "skip", "no article text"),
@@ -309,7 +308,6 @@ FILE_CASES = [
         "fifo",
         _fifo,
         "skip",
-        marks=(pytest.mark.xfail(reason="bug: reading a FIFO named .txt blocks the indexer forever", strict=True),),
     ),
 ]
 
@@ -359,7 +357,8 @@ def test_hostile_file(
     for display in hostile_indexed:  # every chunk fits the encoder's window
         for text in after.get(display, []):
             assert FAKE.count_tokens(embed_text(titles[display], text)) <= FAKE.max_tokens
-    hostile_skipped = [s for s in skips if name in s]
+    shown = os.fsencode(name).decode("utf-8", "backslashreplace")  # how an undecodable name is shown
+    hostile_skipped = [s for s in skips if name in s or shown in s]
     assert all(after[d] == chunks for d, chunks in base[1].items()), "the existing articles changed"
     assert set(after) - set(base[1]) <= hostile_indexed
     if case.expect == "absent":
@@ -380,10 +379,9 @@ def test_hostile_file(
     assert ask.exit_code == 0, ask.output
 
 
-@pytest.mark.xfail(reason="bug: split() bisects over the whole remaining sentence: quadratic", strict=True)
 def test_splitting_an_unpunctuated_line_is_near_linear() -> None:
     """A 100 KB line with no sentence end must not be tokenized hundreds of times over."""
-    words = "the government said growth would slow as prices rise in the coming year".split()
+    words = ["the", "government", "said", "growth", "would", "slow", "as", "prices", "rise", "in", "the", "coming", "year"]
     line = " ".join(words[i % len(words)] for i in range(100_000 // 6))
     counted = [0]
 
@@ -470,12 +468,11 @@ QUESTIONS = [
     ("lone-surrogate-only", "\udcff", "error"),
     ("looks-like-option", "-- --help", "ok"),
 ]
-NOT_UTF8 = pytest.mark.xfail(reason="bug: lone surrogates (non-UTF-8 argv) crash the tokenizer", strict=True)
 
 
 def _question_params() -> list:
     return [
-        pytest.param(q, expect, id=name, marks=(NOT_UTF8,) if "\udcff" in q else ())
+        pytest.param(q, expect, id=name, marks=())
         for name, q, expect in QUESTIONS
     ]
 
@@ -504,7 +501,7 @@ def test_hostile_question_cli(
     [
         pytest.param("nul\x00inside budget", id="nul-inside"),
         pytest.param("\x00", id="only-nul"),
-        pytest.param("\ud800 budget", id="high-surrogate", marks=NOT_UTF8),
+        pytest.param("\ud800 budget", id="high-surrogate"),
         pytest.param("budget " * 3000, id="3000-words"),
         pytest.param("\u202eevil\u202c budget", id="bidi-override"),
     ],
@@ -619,7 +616,6 @@ def _manifest_is_a_directory(index_dir: Path) -> None:
     (index_dir / "manifest.json").mkdir()
 
 
-PREVIOUS_GENERATION_BUG = "bug: `bot index` on a tampered generation raises (sqlite3/faiss/numpy) instead of IndexCorrupt"
 
 
 @dataclass(frozen=True)
@@ -642,35 +638,28 @@ TAMPERS = [
     Tamper("manifest-newer-format", _edit_manifest(lambda m: m.update(format_version=m["format_version"] + 1)), "error"),
     Tamper("manifest-no-format", _edit_manifest(lambda m: m.pop("format_version")), "error"),
     Tamper("manifest-missing-generation-dir", _edit_manifest(lambda m: m.update(generation=999)), "error"),
-    Tamper("manifest-generation-not-a-number", _edit_manifest(lambda m: m.update(generation="x")), "error",
-           ask_bug="bug: a non-integer generation raises ValueError in generation_dir_name",
-           update_bug="bug: a non-integer generation raises ValueError in generation_dir_name"),
+    Tamper("manifest-generation-not-a-number", _edit_manifest(lambda m: m.update(generation="x")), "error"),
     Tamper("manifest-unknown-field", _edit_manifest(lambda m: m.update(surprise=1)), "error"),
     Tamper("manifest-file-entry-garbage", _edit_manifest(lambda m: m["files"].update(x={"bogus": 1})), "error"),
     Tamper("manifest-wrong-dimension", _edit_manifest(lambda m: m.update(encoder_dim=48)), "error"),
     Tamper("manifest-is-a-directory", _manifest_is_a_directory, "error", heals=False),
-    Tamper("catalog-truncated", _truncate("catalog.sqlite"), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("catalog-empty", _overwrite("catalog.sqlite", b""), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("catalog-garbage", _overwrite("catalog.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8), "error",
-           update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("catalog-truncated", _truncate("catalog.sqlite"), "error"),
+    Tamper("catalog-empty", _overwrite("catalog.sqlite", b""), "error"),
+    Tamper("catalog-garbage", _overwrite("catalog.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8), "error"),
     Tamper("catalog-deleted", _delete("catalog.sqlite"), "error"),
-    Tamper("catalog-table-dropped", _drop_table, "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("catalog-bytes-flipped", _flip_bytes("catalog.sqlite"), "either", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("faiss-truncated", _truncate("dense.faiss"), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("faiss-empty", _overwrite("dense.faiss", b""), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("faiss-garbage", _overwrite("dense.faiss", bytes(range(256)) * 16), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("faiss-deleted", _delete("dense.faiss"), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("faiss-wrong-dimension", _faiss_of_dim(FAKE.dim * 2), "error", update_bug=PREVIOUS_GENERATION_BUG),
-    Tamper("faiss-without-id-map", _faiss_without_ids, "error",
-           ask_bug="bug: a FAISS file without an id map raises RuntimeError in reconstruct",
-           update_bug=PREVIOUS_GENERATION_BUG),
+    Tamper("catalog-table-dropped", _drop_table, "error"),
+    Tamper("catalog-bytes-flipped", _flip_bytes("catalog.sqlite"), "either"),
+    Tamper("faiss-truncated", _truncate("dense.faiss"), "error"),
+    Tamper("faiss-empty", _overwrite("dense.faiss", b""), "error"),
+    Tamper("faiss-garbage", _overwrite("dense.faiss", bytes(range(256)) * 16), "error"),
+    Tamper("faiss-deleted", _delete("dense.faiss"), "error"),
+    Tamper("faiss-wrong-dimension", _faiss_of_dim(FAKE.dim * 2), "error"),
+    Tamper("faiss-without-id-map", _faiss_without_ids, "error"),
     Tamper("lexical-array-truncated", _truncate("lexical/data.npy"), "error"),
     Tamper("lexical-array-deleted", _delete("lexical/indices.npy"), "error"),
     Tamper("lexical-vocab-garbage", _overwrite("lexical/vocab.json", b"{not json"), "error"),
-    Tamper("lexical-vocab-a-list", _overwrite("lexical/vocab.json", b"[]"), "error",
-           ask_bug="bug: vocab.json that is valid JSON but not an object raises TypeError"),
-    Tamper("lexical-indices-out-of-range", _npy_out_of_range, "error",
-           ask_bug="bug: BM25 arrays that disagree raise IndexError in Lexical.search"),
+    Tamper("lexical-vocab-a-list", _overwrite("lexical/vocab.json", b"[]"), "error"),
+    Tamper("lexical-indices-out-of-range", _npy_out_of_range, "error"),
     Tamper("lexical-directory-deleted", _delete("lexical"), "error"),
     Tamper("generation-deleted", _delete(""), "error"),
     Tamper("generation-is-a-file", _generation_is_a_file, "error"),
@@ -717,12 +706,39 @@ def test_tampered_index_update_then_rebuild(case: Tamper, fake_model: None, inde
     assert after.exit_code == 0 and "Zoë Ball" in after.stdout, after.output
 
 
-@pytest.mark.xfail(reason="bug: `bot index --rebuild` (as every error message advises) forgets the indexed folders", strict=True)
 def test_rebuild_as_advised_reuses_the_indexed_folders(fake_model: None, index_copy: Path) -> None:
     _flip_bytes("dense.faiss")(index_copy)
     result = invoke("index", "--rebuild", "--index-dir", index_copy)
     assert result.exit_code == 0, result.output
     assert invoke("ask", "who runs the café?", "--index-dir", index_copy).exit_code == 0
+
+
+def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: Path) -> None:
+    """A chat session keeps its Index open while other processes write two generations and more."""
+    from index.search import search
+
+    sources = Path(json.loads((index_copy / "manifest.json").read_text())["roots"][0])
+    reader = open_index(index_copy)
+    fresh = tmp_path / "more"
+    fresh.mkdir()
+    for n, rebuild in enumerate((False, False, True)):
+        (fresh / f"new{n}.txt").write_text(_body(f"day {n}"), encoding="utf-8")
+        update(index_copy, [sources, fresh], FAKE_INFO, lambda: FAKE, rebuild=rebuild)
+    assert reader.manifest.generation < open_index(index_copy).manifest.generation - 2
+    hits = search(reader, FAKE, "who runs the café on the quay?", 3)
+    assert hits and "Zoë Ball" in " ".join(h.text for h in hits)
+
+
+@pytest.mark.xfail(reason="bug: files skipped as unreadable stay 'new' in bot status forever", strict=True)
+def test_status_does_not_nag_about_files_that_cannot_be_indexed(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text(_body("Candlemas"), encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    assert invoke("index", folder, "--index-dir", index_copy).exit_code == 0
+    status = invoke("status", "--index-dir", index_copy)
+    assert status.exit_code == 0
+    assert "Warning" not in status.stdout, status.stdout
 
 
 def test_stale_lock_and_leftover_generation_do_not_block(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
@@ -874,6 +890,7 @@ def test_split_of_one_long_paragraph(body: str, budget: int) -> None:
 # --- C. the benchmark script runs -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bench_quick_smoke(tmp_path: Path) -> None:
     """`scripts/bench.py --quick` runs end to end on a few articles and writes its table."""
     import subprocess
@@ -885,7 +902,7 @@ def test_bench_quick_smoke(tmp_path: Path) -> None:
     env = {**os.environ, "BOT_CACHE_DIR": os.environ.get("BOT_CACHE_DIR") or str(tmp_path / "cache")}
     completed = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--corpus", str(corpus), "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True, text=True, env=env, timeout=900, check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     table = out.read_text()
