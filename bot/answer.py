@@ -68,7 +68,7 @@ def answer(
     query_vector = encoder.embed([query])[0]
     hits = search(index, encoder, query, k, settings, prefer, query_vector)
     sources = [_source(n, hit) for n, hit in enumerate(hits, start=1)]
-    best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    best_dense = _top_dense_score(index, query_vector) if hits else 0.0
     if not hits or (settings.mode != "lexical" and best_dense < ABSTAIN_BELOW):
         return Answer(question, True, [], sources)
     question_vector = query_vector if query == question else encoder.embed([question])[0]
@@ -81,6 +81,14 @@ def answer(
         [AnswerSentence(sources[n - 1].text[start:end], n) for n, start, end in chosen],
         sources,
     )
+
+
+def _top_dense_score(index: Index, query_vector) -> float:  # noqa: ANN001
+    """The best cosine in the whole index, so abstaining does not depend on -k."""
+    from index.dense import search as dense_search
+
+    best = dense_search(index.dense, query_vector, 1)
+    return best[0][1] if best else 0.0
 
 
 def _source(n: int, hit: Hit) -> Source:

@@ -20,6 +20,8 @@ def read(directory: Path, mmap: bool) -> "faiss.Index":
     """Load the index; memory-mapped for queries (instant), fully read for updating."""
     import faiss
 
+    if mmap:  # one query at a time: OpenMP threads cost more than they save (19.7 vs 7.9 ms)
+        faiss.omp_set_num_threads(1)
     flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
     return faiss.read_index(str(directory / FILE_NAME), flags)
 

@@ -4,6 +4,7 @@ Queries never import bm25s (its scipy import alone costs 0.3 s): the eager BM25 
 matrix is saved in CSC form, and a query sums the columns of its terms.
 """
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -19,12 +20,17 @@ ARRAYS = ("data", "indices", "indptr", "chunk_ids")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def tokenize(text: str, stopwords: frozenset[str]) -> list[str]:
-    """Lower-cased, stemmed words; punctuation and query syntax are simply not words."""
+@functools.cache
+def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
     import Stemmer
 
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str, stopwords: frozenset[str]) -> list[str]:
+    """Lower-cased, stemmed words; punctuation and query syntax are simply not words."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
-    return Stemmer.Stemmer("english").stemWords(words)
+    return _stemmer().stemWords(words)
 
 
 def build(texts: Sequence[str], chunk_ids: Sequence[int], directory: Path) -> None:

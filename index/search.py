@@ -63,7 +63,7 @@ def search(
     query = as_text(query)
     if not re.search(r"\w", query):
         raise BadQuestion("Ask a question with at least one word.")
-    if index.manifest.chunk_count() == 0:
+    if index.dense.ntotal == 0:
         return []
     dense_hits: list[tuple[int, float]] = []
     lexical_hits: list[tuple[int, float]] = []
