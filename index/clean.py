@@ -203,7 +203,7 @@ class _Traits:
             drop_reason = f"appeal repeated in {repeated} articles"
         heading = (
             "\n" not in text
-            and (is_markdown_heading or 2 <= len(words) <= 20)
+            and (is_markdown_heading or 1 <= len(words) <= 20)
             and len(text) <= 200
             and not text.endswith((".", ",", ";", ":"))
             and not (text.startswith("By ") and len(words) <= 6)

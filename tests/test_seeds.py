@@ -102,3 +102,9 @@ def test_unrelated_question_abstains(seeds_index: Path, real_encoder) -> None:  
     result = answer(open_index(seeds_index), real_encoder, "What is a good recipe for banana bread?")
     assert result.abstained
     assert result.answer == []
+
+
+def test_one_word_headline_is_the_title() -> None:
+    cleaned = clean("Kenya\n\nKenya is a country in East Africa with a long coastline on the Indian Ocean.")
+    assert cleaned.title == "Kenya"
+    assert [p.text[:5] for p in cleaned.paragraphs] == ["Kenya"]
