@@ -30,7 +30,7 @@ def answer_json(result: Answer) -> str:
     return json.dumps(asdict(result), ensure_ascii=False, indent=2)
 
 
-def answer_text(result: Answer, full_sources: bool = False) -> "Text":
+def answer_text(result: Answer) -> "Text":
     """The answer with [n] citations, then one line per source and its passage."""
     from rich.text import Text
 
@@ -42,7 +42,7 @@ def answer_text(result: Answer, full_sources: bool = False) -> "Text":
         out.append(f" [{sentence.source}] ", style="bold cyan")
     out.append("\n\nSources:\n", style="bold")
     for source in result.sources:
-        out.append_text(source_text(source, full=full_sources))
+        out.append_text(source_text(source))
     out.rstrip()
     return out
 
