@@ -9,9 +9,9 @@ import os
 import warnings
 from pathlib import Path
 
+from index.atomic import fsync_dir
 from index.embed import ModelInfo
 from index.locations import cache_dir
-from index.atomic import fsync_dir
 
 OPSET = 17
 

@@ -22,6 +22,7 @@ from index.clean import Dropped, clean
 from index.documents import discover
 from index.embed import Encoder, ModelInfo
 from index.errors import IndexCorrupt, IndexNotFound, PathNotFound, SaveFailed, UserError
+from index.generations import next_generation, remove_leftovers, remove_old_generations
 from index.plan import Article, load_unread, plan, read_changed
 from index.split import Chunk, embed_text, split
 from index.store import open_index, writer_lock
@@ -69,7 +70,7 @@ def update(
     """Bring the index at index_dir up to date with the files under paths (and earlier roots)."""
     began = time.perf_counter()
     with writer_lock(index_dir, wait, on_wait):
-        _remove_leftovers(index_dir)
+        remove_leftovers(index_dir)
         old = None if rebuild else _current(index_dir)
         if old is not None:
             old.check_encoder(info.name, info.dim)
@@ -145,7 +146,7 @@ def _commit(
     """Write the next generation beside the current one, then point the manifest at it."""
     import numpy as np
 
-    generation = _next_generation(index_dir)
+    generation = next_generation(index_dir)
     previous = index_dir / old.generation_dir_name if old else None
     work = index_dir / (manifest.generation_dir_name(generation) + ".tmp")
     work.mkdir(parents=True)
@@ -217,7 +218,7 @@ def _commit(
             created=old.created if old else time.time(),
         ),
     )
-    _remove_old_generations(index_dir, keep={generation, old.generation if old else generation})
+    remove_old_generations(index_dir, keep={generation, old.generation if old else generation})
 
 
 def _chunk(
@@ -290,23 +291,3 @@ def _write_catalog(connection, articles, plan, chunked, new_ids) -> None:  # noq
                 for i, c in zip(new_ids[path], chunks)
             ],
         )
-
-
-def _next_generation(index_dir: Path) -> int:
-    """Above every generation on disk, so a rebuild never collides with the one it replaces."""
-    numbers = [int(d.name[4:]) for d in index_dir.glob("gen-*") if d.name[4:].isdigit()]
-    return max(numbers, default=0) + 1
-
-
-def _remove_leftovers(index_dir: Path) -> None:
-    """Half-written generations of an indexer that was killed."""
-    for leftover in index_dir.glob("gen-*.tmp"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _remove_old_generations(index_dir: Path, keep: set[int]) -> None:
-    """Keep the previous generation too: a reader may still be opening it."""
-    for directory in index_dir.glob("gen-*"):
-        suffix = directory.name.removeprefix("gen-")
-        if suffix.isdigit() and int(suffix) not in keep:
-            shutil.rmtree(directory, ignore_errors=True)
