@@ -8,6 +8,7 @@ so their vectors agree (cosine >= 0.999, checked by the tests).
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 32
 BACKENDS = ("onnx", "torch")
+Spans = Sequence[tuple[int, int]]
 
 
 class Encoder(Protocol):
@@ -30,6 +32,12 @@ class Encoder(Protocol):
     max_tokens: int
 
     def embed(self, texts: Sequence[str]) -> "np.ndarray": ...
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Spans]
+    ) -> "tuple[np.ndarray, np.ndarray]":
+        """Vectors of the texts, and of each (start, end) span of each text, all spans in order."""
+        ...
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -120,17 +128,26 @@ class _Tokenizing:
 
 
 class OnnxEncoder(_Tokenizing):
-    """onnxruntime over the model's ONNX export (made once from the same weights, cached)."""
+    """onnxruntime over the model's ONNX export (made once from the same weights, cached).
+
+    The session (0.15-0.3 s to create) is built in a background thread from construction on,
+    so a cold `bot ask` opens the index while the model loads.
+    """
 
     def __init__(self, info: ModelInfo) -> None:
+        # Here, not in the thread: numpy (imported by it) breaks if two threads import it at once.
+        import onnxruntime  # noqa: F401
+
         super().__init__(info)
         self._session = None
+        self._failure: BaseException | None = None
+        self._loader = threading.Thread(target=self._load_session, name="onnx-session", daemon=True)
+        self._loader.start()
 
-    @property
-    def session(self):  # noqa: ANN201 - onnxruntime is imported lazily
-        if self._session is None:
-            import onnxruntime
+    def _load_session(self) -> None:
+        import onnxruntime
 
+        try:
             from index.onnx_export import ensure_onnx
 
             options = onnxruntime.SessionOptions()
@@ -139,14 +156,36 @@ class OnnxEncoder(_Tokenizing):
             self._session = onnxruntime.InferenceSession(
                 str(ensure_onnx(self.info)), options, providers=["CPUExecutionProvider"]
             )
+        except BaseException as error:  # noqa: BLE001 - raised again where the session is needed
+            self._failure = error
+
+    @property
+    def session(self):  # noqa: ANN201 - onnxruntime is imported lazily
+        self._loader.join()
+        if self._failure is not None:
+            raise self._failure
         return self._session
 
     def embed(self, texts: Sequence[str]) -> "np.ndarray":
+        return self.embed_passages(texts, [()] * len(texts))[0]
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Spans]
+    ) -> "tuple[np.ndarray, np.ndarray]":
+        import numpy as np
+
+        states = self._token_states(texts)
+        vectors = np.asarray([_pool(hidden, self.info) for hidden, _ in states], dtype=np.float32)
+        vectors = vectors.reshape(len(texts), self.dim)
+        return vectors, _span_vectors(states, vectors, spans, self.dim)
+
+    def _token_states(self, texts: Sequence[str]) -> "list[tuple[np.ndarray, list]]":
+        """(hidden states, character offsets) of each text's word pieces, in the window."""
         import numpy as np
 
         encodings = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings])
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out: list = [None] * len(texts)
         for begin in range(0, len(order), BATCH_SIZE):
             batch = order[begin : begin + BATCH_SIZE]
             width = min(max(len(encodings[i].ids) for i in batch), self.max_tokens)
@@ -159,28 +198,51 @@ class OnnxEncoder(_Tokenizing):
             hidden = self.session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             )[0]
-            vectors[batch] = _pool(hidden, mask, self.info)
-        return vectors
+            for row, i in enumerate(batch):
+                length = int(mask[row].sum())
+                out[i] = (hidden[row, :length], _truncate(encodings[i].offsets, length))
+        return out
 
 
-def _truncate(ids: list[int], width: int) -> list[int]:
+def _truncate(ids: list, width: int) -> list:
     """Keep the final [SEP] when a text exceeds the window, as the HF tokenizer does."""
     return ids if len(ids) <= width else ids[: width - 1] + ids[-1:]
 
 
-def _pool(hidden: "np.ndarray", mask: "np.ndarray", info: ModelInfo) -> "np.ndarray":
+def _pool(hidden: "np.ndarray", info: ModelInfo) -> "np.ndarray":
+    """One text's vector from its token states, as the model's pooling config says."""
     import numpy as np
 
     if info.pooling == "cls_token":
-        pooled = hidden[:, 0]
+        pooled = hidden[0]
     elif info.pooling == "max_tokens":
-        pooled = np.where(mask[..., None] > 0, hidden, -1e9).max(axis=1)
+        pooled = hidden.max(axis=0)
     else:
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-    if info.normalize:
-        pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-    return pooled.astype(np.float32)
+        pooled = hidden.mean(axis=0)
+    return (_normalised(pooled) if info.normalize else pooled).astype(np.float32)
+
+
+def _normalised(vector: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def _span_vectors(states, vectors, spans, dim: int) -> "np.ndarray":  # noqa: ANN001
+    """Each span's vector: the mean of its word pieces' states, read in the context of its passage.
+
+    No second model pass, and better at picking the answer sentence among the top passages'
+    than embedding each sentence alone (SQuAD v1.1: 0.813 vs 0.797 of 2,019 questions; BBC:
+    18 vs 16 of 50). A span with no word piece in the window takes its passage's vector.
+    """
+    import numpy as np
+
+    out = []
+    for (hidden, offsets), vector, text_spans in zip(states, vectors, spans):
+        for start, end in text_spans:
+            inside = [i for i, (a, b) in enumerate(offsets) if b > a and a >= start and b <= end]
+            out.append(_normalised(hidden[inside].mean(axis=0)) if inside else vector)
+    return np.asarray(out, dtype=np.float32).reshape(len(out), dim)
 
 
 class TorchEncoder(_Tokenizing):
@@ -190,14 +252,38 @@ class TorchEncoder(_Tokenizing):
         super().__init__(info)
         self._model = None
 
-    def embed(self, texts: Sequence[str]) -> "np.ndarray":
-        import numpy as np
-
+    @property
+    def model(self):  # noqa: ANN201 - torch is imported lazily
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(self.info.path), device="cpu")
-        vectors = self._model.encode(
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> "np.ndarray":
+        import numpy as np
+
+        vectors = self.model.encode(
             list(texts), batch_size=BATCH_SIZE, normalize_embeddings=self.info.normalize
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Spans]
+    ) -> "tuple[np.ndarray, np.ndarray]":
+        import numpy as np
+
+        outputs = self.model.encode(
+            list(texts),
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=self.info.normalize,
+            output_value=None,
+        )
+        vectors = np.asarray([o["sentence_embedding"].float().numpy() for o in outputs], np.float32)
+        vectors = vectors.reshape(len(texts), self.dim)
+        states = []
+        for text, output in zip(texts, outputs):
+            length = int(output["attention_mask"].sum())
+            offsets = _truncate(self.tokenizer.encode(text).offsets, length)
+            states.append((output["token_embeddings"][:length].float().numpy(), offsets))
+        return vectors, _span_vectors(states, vectors, spans, self.dim)

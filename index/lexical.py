@@ -84,6 +84,16 @@ class Lexical:
             raise ValueError("BM25 arrays disagree")
         return cls(vocab, frozenset(meta["stopwords"]), arrays)
 
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a stemmed term (an unseen term is the rarest)."""
+        import math
+
+        indptr, chunks = self.arrays["indptr"], len(self.arrays["chunk_ids"])
+        column = self.vocab.get(term)
+        known = column is not None and column + 1 < len(indptr)
+        found = int(indptr[column + 1] - indptr[column]) if known else 0
+        return math.log(1 + (chunks - found + 0.5) / (found + 0.5))
+
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks sharing a term with the question."""
         import numpy as np

@@ -8,7 +8,7 @@ from pathlib import Path
 from index.atomic import write_atomic
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILE_NAME = "manifest.json"
 
 

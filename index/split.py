@@ -1,5 +1,7 @@
 """Paragraphs -> chunks that fit the model window, never truncated, fragments merged."""
 
+import bisect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +26,22 @@ def embed_text(title: str, text: str) -> str:
     """What the encoder sees: the headline as context, then the passage on one line."""
     body = " ".join(text.split())
     return f"{title}. {body}" if title else body
+
+
+def embed_spans(title: str, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where spans of text (starting and ending on non-spaces) lie in embed_text(title, text)."""
+    word_starts, moved_starts = [], []
+    position = len(title) + 2 if title else 0
+    for word in re.finditer(r"\S+", text):
+        word_starts.append(word.start())
+        moved_starts.append(position)
+        position += len(word.group()) + 1
+
+    def moved(offset: int) -> int:
+        word = bisect.bisect_right(word_starts, offset) - 1
+        return moved_starts[word] + offset - word_starts[word]
+
+    return [(moved(start), moved(end - 1) + 1) for start, end in spans]
 
 
 def split(

@@ -19,6 +19,7 @@ from index.errors import IndexCorrupt, IndexNotFound, LockBusy
 
 if TYPE_CHECKING:
     import faiss
+    import numpy as np
 
     from index.lexical import Lexical
 
@@ -70,6 +71,13 @@ class Index:
         try:
             return catalog.chunks(self.catalog, ids)
         except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
+
+    def sentences(self, ids: list[int]) -> "dict[int, tuple[np.ndarray, np.ndarray]]":
+        """Per chunk id: its sentences' (start, end) in the chunk text, and their vectors."""
+        try:
+            return catalog.sentences(self.catalog, ids, self.manifest.encoder_dim)
+        except (sqlite3.DatabaseError, ValueError) as error:
             raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
 
     def document(self, path: str) -> tuple[str, str] | None:

@@ -6,7 +6,6 @@ only then does the manifest, written atomically, point at it. A crash at any mom
 the previous generation as the index.
 """
 
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -14,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from index import catalog, dense, lexical, manifest
 from index.atomic import fsync_dir, fsync_tree
+from index.chunk_vectors import Progress, chunk_vectors, embed_key
 from index.clean import Dropped, clean
 from index.documents import discover
 from index.embed import Encoder, ModelInfo
@@ -26,17 +25,6 @@ from index.generations import next_generation, remove_leftovers, remove_old_gene
 from index.plan import Article, load_unread, plan, read_changed
 from index.split import Chunk, embed_text, split
 from index.store import open_index, writer_lock
-
-EMBED_BATCH = 256
-
-
-class Progress(Protocol):
-    """Where the indexer reports embedding progress (the CLI draws a bar)."""
-
-    def start(self, files: int, chunks: int) -> None: ...
-
-    def advance(self, chunks: int) -> None: ...
-
 
 @dataclass
 class Report:
@@ -164,21 +152,21 @@ def _commit(
         chunked = {p: _chunk(articles[p], work_plan.counts, encoder, report) for p in work_plan.process}
         next_id = old.next_id if old else 1
         new_ids: dict[str, list[int]] = {}
-        texts: list[str] = []
         for path in work_plan.process:
-            title, chunks = chunked[path]
-            new_ids[path] = list(range(next_id, next_id + len(chunks)))
-            next_id += len(chunks)
-            texts += [embed_text(title, c.text) for c in chunks]
+            new_ids[path] = list(range(next_id, next_id + len(chunked[path][1])))
+            next_id += len(chunked[path][1])
         ids = np.asarray([i for p in work_plan.process for i in new_ids[p]], dtype=np.int64)
-        embedded = _embed(texts, connection, vectors, encoder, report, progress, len(work_plan.process))
+        titled = [(chunked[p][0], chunk) for p in work_plan.process for chunk in chunked[p][1]]
+        files = len(work_plan.process)
+        embedded = chunk_vectors(titled, connection, vectors, encoder, progress, files)
+        report.chunks_embedded += embedded.embedded
         retired = [i for p in work_plan.retire if old and p in old.files for i in old.files[p].chunk_ids]
         with connection:
-            _write_catalog(connection, articles, work_plan, chunked, new_ids)
+            _write_catalog(connection, articles, work_plan, chunked, new_ids, embedded)
         if retired:
             vectors.remove_ids(np.asarray(retired, dtype=np.int64))
         if len(ids):
-            vectors.add_with_ids(embedded, ids)
+            vectors.add_with_ids(embedded.vectors, ids)
         dense.write(vectors, work)
         rows = list(catalog.all_chunk_texts(connection))
         connection.close()
@@ -233,42 +221,11 @@ def _chunk(
     return cleaned.title, split(cleaned, encoder.count_tokens, encoder.max_tokens)
 
 
-def _embed(texts, connection, vectors, encoder, report, progress, files):  # noqa: ANN001, ANN202
-    """Vectors for texts: reused from the previous generation where the same text was embedded."""
+def _write_catalog(connection, articles, plan, chunked, new_ids, embedded) -> None:  # noqa: ANN001
+    """Catalog rows for the new generation; `embedded` rows follow plan.process's chunks."""
     import numpy as np
 
-    out = np.zeros((len(texts), vectors.d), dtype=np.float32)
-    keys = [_embed_key(t) for t in texts]
-    known: dict[str, int] = {}
-    for begin in range(0, len(keys), 500):
-        part = keys[begin : begin + 500]
-        marks = ",".join("?" * len(part))
-        for key, chunk_id in connection.execute(
-            f"SELECT embed_key, id FROM chunks WHERE embed_key IN ({marks})", part
-        ):
-            known[key] = chunk_id
-    fresh = [i for i, key in enumerate(keys) if key not in known]
-    for i, key in enumerate(keys):
-        if key in known:
-            out[i] = vectors.reconstruct(known[key])
-    if progress:
-        progress.start(files, len(fresh))
-    for begin in range(0, len(fresh), EMBED_BATCH):
-        batch = fresh[begin : begin + EMBED_BATCH]
-        out[batch] = encoder.embed([texts[i] for i in batch])
-        report.chunks_embedded += len(batch)
-        if progress:
-            progress.advance(len(batch))
-    return out
-
-
-def _embed_key(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
-def _write_catalog(connection, articles, plan, chunked, new_ids) -> None:  # noqa: ANN001
-    import numpy as np
-
+    sentences = iter(embedded.sentences)  # spans and vectors, in chunk order
     for path in plan.retire:
         connection.execute("DELETE FROM chunks WHERE path = ?", (path,))
     for path, article in articles.items():
@@ -285,9 +242,9 @@ def _write_catalog(connection, articles, plan, chunked, new_ids) -> None:  # noq
             (path, article.source.display, title, article.title_hint, article.text, keys),
         )
         connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (i, path, c.paragraph, c.start, c.end, c.text, _embed_key(embed_text(title, c.text)))
+                (i, path, c.paragraph, c.start, c.end, c.text, embed_key(title, c), *next(sentences))
                 for i, c in zip(new_ids[path], chunks)
             ],
         )

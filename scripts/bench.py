@@ -1,6 +1,7 @@
 """Speed and memory of the bot, written to BENCHMARKS.md (issues #4 and #5).
 
     python scripts/bench.py [--quick] [--corpus DIR] [--out BENCHMARKS.md]
+    python scripts/bench.py --index-dir BUILT_INDEX --only reindex,cold,warm,chat --out /tmp/b.md
 
 Every `bot` measurement is a whole process, as a user runs it (`--index-dir` in a temporary
 directory; the default index is never touched), timed from outside, with its peak RSS taken
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 BBC = REPO.parent / "shared" / "corpora" / "bbc"
 BOT = str(Path(sys.executable).parent / "bot")
 QUESTION = "what did the chancellor say about the economy?"
+SECTIONS = ("index", "reindex", "cold", "warm", "chat", "faiss")
 
 
 @dataclass
@@ -280,6 +282,36 @@ def bench_warm(table: Table, index_dir: Path, queries: int) -> None:
     table.add(f"warm query, full answer (p50 / p95 of {queries})", f"{answer_p50 * 1000:.0f} ms / {answer_p95 * 1000:.0f} ms")
 
 
+def bench_chat(table: Table, work: Path, env: dict[str, str], queries: int) -> None:
+    """`bot chat` once warm, on the seeds: answer and render a turn, as the REPL prints it."""
+    import io
+
+    from rich.console import Console
+
+    from bot import render
+    from bot.answer import answer
+    from index.embed import load_encoder
+    from index.store import open_index
+
+    index_dir = work / "seeds-index"
+    run([BOT, "index", str(REPO / "seeds"), "--index-dir", str(index_dir)], env)
+    opened, encoder = open_index(index_dir), load_encoder()
+    lines = (REPO / "tests" / "data" / "seeds_questions.jsonl").read_text().splitlines()
+    questions = [json.loads(line)["question"] for line in lines]
+    screen = Console(file=io.StringIO(), force_terminal=True, width=100, highlight=False)
+    screen.print(render.answer_text(answer(opened, encoder, questions[0])))  # warm
+    took = []
+    for n in range(queries):
+        began = time.perf_counter()
+        screen.print(render.answer_text(answer(opened, encoder, questions[n % len(questions)])))
+        took.append(time.perf_counter() - began)
+    p50, p95 = percentiles(took)
+    table.add(
+        f"`bot chat` warm turn on the seeds: answer + render (p50 / p95 of {queries})",
+        f"{p50 * 1000:.0f} ms / {p95 * 1000:.0f} ms", "< 100 ms", p95 < 0.1,
+    )
+
+
 def bench_faiss(table: Table, work: Path, env: dict[str, str], vectors: int, dim: int = 384) -> None:
     """A synthetic flat index of `vectors` normalised vectors, searched memory-mapped like the bot does."""
     import faiss
@@ -371,7 +403,12 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="folder of articles (default: the BBC corpus)")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--repeat", type=int, help="runs per median (default 5, quick 2)")
+    parser.add_argument("--index-dir", type=Path, help="measure a copy of this built index instead of indexing")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"some of: {','.join(SECTIONS)}")
     options = parser.parse_args()
+    sections = set(options.only.split(","))
+    if unknown := sections - set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     times = options.repeat or (2 if options.quick else 5)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     corpus = options.corpus or BBC
@@ -388,11 +425,21 @@ def main() -> None:
     load_start = os.getloadavg()[0]
     table = Table()
     try:
-        index_dir = bench_index(table, corpus, work, env)
-        bench_reindex(table, corpus, work, index_dir, env, times)
-        bench_cold(table, index_dir, env, times)
-        bench_warm(table, index_dir, 20 if options.quick else 200)
-        bench_faiss(table, work, env, 20_000 if options.quick else 1_000_000)
+        if options.index_dir:
+            index_dir = work / "index"
+            shutil.copytree(options.index_dir, index_dir)
+        elif sections & {"index", "reindex", "cold", "warm"}:
+            index_dir = bench_index(table, corpus, work, env)
+        if "reindex" in sections:
+            bench_reindex(table, corpus, work, index_dir, env, times)
+        if "cold" in sections:
+            bench_cold(table, index_dir, env, times)
+        if "warm" in sections:
+            bench_warm(table, index_dir, 20 if options.quick else 200)
+        if "chat" in sections:
+            bench_chat(table, work, env, 20 if options.quick else 200)
+        if "faiss" in sections:
+            bench_faiss(table, work, env, 20_000 if options.quick else 1_000_000)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "python scripts/bench.py " + " ".join(sys.argv[1:])

@@ -45,7 +45,7 @@ ANSWER_CONSTANTS = [
     "ANSWER_PASSAGES",
     "MAX_SENTENCES",
     "SENTENCE_MARGIN",
-    "OVERLAP_WEIGHT",
+    "ANSWER_TERM_WEIGHT",
     "ABSTAIN_BELOW",
 ]
 
@@ -74,16 +74,33 @@ class CachedEncoder:
         return self.encoder.count_tokens(text)
 
     def embed(self, texts: Sequence[str]) -> "np.ndarray":
-        import numpy as np
-
-        keys = [hashlib.blake2b(t.encode(), digest_size=16).hexdigest() for t in texts]
+        keys = [_key(t) for t in texts]
         missing = {k: t for k, t in zip(keys, texts) if k not in self.known}
         if missing:
-            self.known.update(zip(missing, self.encoder.embed(list(missing.values()))))
-            self.fresh += list(missing)
-        if not keys:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self.known[k] for k in keys])
+            self._remember(list(missing), self.encoder.embed(list(missing.values())))
+        return self._stack(keys)
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
+        span_keys = [[_key(f"{t}\0{s}:{e}") for s, e in text_spans] for t, text_spans in zip(texts, spans)]
+        missing = [
+            i for i, t in enumerate(texts) if any(k not in self.known for k in [_key(t), *span_keys[i]])
+        ]
+        if missing:
+            vectors, span_vectors = self.encoder.embed_passages(
+                [texts[i] for i in missing], [spans[i] for i in missing]
+            )
+            self._remember([_key(texts[i]) for i in missing], vectors)
+            self._remember([k for i in missing for k in span_keys[i]], span_vectors)
+        return self._stack([_key(t) for t in texts]), self._stack([k for ks in span_keys for k in ks])
+
+    def _remember(self, keys: list[str], vectors: "np.ndarray") -> None:
+        self.fresh += [k for k in dict.fromkeys(keys) if k not in self.known]
+        self.known.update(zip(keys, vectors))
+
+    def _stack(self, keys: list[str]) -> "np.ndarray":
+        import numpy as np
+
+        return np.asarray([self.known[k] for k in keys], dtype=np.float32).reshape(len(keys), self.dim)
 
     def save(self) -> None:
         """Add this run's new vectors as one shard; the keys file, written last, completes it."""
@@ -102,6 +119,10 @@ class CachedEncoder:
                 np.save(handle, array, allow_pickle=False)
             os.replace(partial, f"{stem}.{suffix}.npy")
         self.fresh = []
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def cached_encoder() -> CachedEncoder:
@@ -132,15 +153,9 @@ def title_mismatches(index: "Index", passages: list[dict]) -> int:
     return sum(titles.get(ev.PASSAGE_FILE.format(n)) != p["title"] for n, p in enumerate(passages))
 
 
-def warm(index: "Index", encoder: CachedEncoder, cases: list[ev.Case]) -> None:
-    """Embed every question and every passage sentence in large batches (fast) before asking."""
-    from index.catalog import all_chunk_texts
-    from index.sentences import sentences
-
+def warm(encoder: CachedEncoder, cases: list[ev.Case]) -> None:
+    """Embed every question in large batches (fast) before asking."""
     encoder.embed([c.question.strip() for c in cases])
-    encoder.embed(
-        [text[s:e] for _, _, text in all_chunk_texts(index.catalog) for s, e in sentences(text)]
-    )
     encoder.save()
 
 
@@ -274,7 +289,7 @@ def main() -> None:
                 name = "titled" if titled else "untitled"
                 ev.write_passages(passages, work / name, titled)
                 indexes[titled] = build(work / name, work / f"{name}-index", encoder)
-                warm(indexes[titled], encoder, cases)
+                warm(encoder, cases)
             if True in indexes:
                 results["title_mismatches"] = title_mismatches(indexes[True], passages)
         else:

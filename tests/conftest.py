@@ -42,16 +42,26 @@ class FakeEncoder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self.embedded += list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
-                out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
-            out[row, 0] += 0.01
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+        return bag_of_words(texts, self.dim)
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
+        """Sentences are embedded alone (not counted in `embedded`: they ride on their passage)."""
+        pieces = [text[start:end] for text, text_spans in zip(texts, spans) for start, end in text_spans]
+        return self.embed(texts), bag_of_words(pieces, self.dim)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
+
+
+def bag_of_words(texts: Sequence[str], dim: int) -> np.ndarray:
+    """Normalised hashed word counts, with a small constant so no vector is zero."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode("utf-8", "replace"), digest_size=4).digest()
+            out[row, int.from_bytes(digest, "little") % dim] += 1.0
+        out[row, 0] += 0.01
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 @pytest.fixture

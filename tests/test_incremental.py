@@ -1,5 +1,6 @@
 """Incremental updates with a fake encoder: only new or changed text is embedded, saves are atomic."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from bot.answer import answer
 from index import dense, manifest
 from index.errors import IndexNotFound, ModelMismatch, SaveFailed
-from index.search import search
+from index.search import Settings, search
 from index.store import open_index
 from index.update import update
 
@@ -65,6 +66,23 @@ def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs:
     index = open_index(isolated_dirs)
     hits = search(index, encoder, "walkout pay offer", k=1)
     assert hits[0].path == "news/b.txt"
+
+
+def test_reused_passages_keep_their_sentence_vectors(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+    run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    before = open_index(isolated_dirs)
+    ids = before.manifest.files[str(corpus / "b.txt")].chunk_ids
+    kept = {row.text: before.sentences([i])[i] for i, row in before.chunks(ids).items()}
+    write(corpus, "b.txt", "Railway strike ends", "Train drivers ended the walkout after a new pay offer.")
+    run(isolated_dirs, [], fake_info, FakeEncoder())
+    after = open_index(isolated_dirs)
+    rows = after.chunks(after.manifest.files[str(corpus / "b.txt")].chunk_ids)
+    reused = [i for i, row in rows.items() if row.text in kept]
+    assert len(reused) == 1
+    spans, vectors = after.sentences(reused)[reused[0]]
+    old_spans, old_vectors = kept[rows[reused[0]].text]
+    assert spans.tolist() == old_spans.tolist() == [[0, len(rows[reused[0]].text)]]
+    assert (vectors == old_vectors).all()
 
 
 def test_deleting_a_file_removes_its_chunks(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
@@ -141,3 +159,29 @@ def test_rebuild_starts_over(corpus: Path, isolated_dirs: Path, fake_info) -> No
 def test_no_index_yet(isolated_dirs: Path) -> None:
     with pytest.raises(IndexNotFound, match="bot index PATH"):
         open_index(isolated_dirs)
+
+
+def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(
+    tmp_path: Path, isolated_dirs: Path, fake_info  # noqa: ANN001
+) -> None:
+    """The sentence rerank: one sentence saying exactly what was asked beats a passage that
+    matches as a whole (dense only here, so BM25 cannot decide it)."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "notes.txt").write_text(
+        "City council weekly notes\n\nThe council met on Monday to discuss parking fees, the library "
+        "budget, school meals, park benches and street lights. When did the old bridge reopen to "
+        "traffic? It did so on Tuesday. Members also debated the museum roof and bus shelters.\n"
+    )
+    (folder / "plans.txt").write_text(
+        "Bridge traffic plans\n\nThe old bridge is closed. Engineers hope to reopen it. Traffic will "
+        "rise. The old bridge needs traffic lights before traffic can return to the old bridge.\n"
+    )
+    encoder = FakeEncoder()
+    run(isolated_dirs, [folder], fake_info, encoder)
+    index = open_index(isolated_dirs)
+    question = "When did the old bridge reopen to traffic?"
+    dense_only = Settings(lexical_weight=0.0, sentence_weight=0.0)
+    assert search(index, encoder, question, 2, dense_only)[0].path == "news/plans.txt"
+    reranked = replace(dense_only, sentence_weight=Settings().sentence_weight)
+    assert search(index, encoder, question, 2, reranked)[0].path == "news/notes.txt"

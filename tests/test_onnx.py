@@ -38,6 +38,22 @@ def test_onnx_matches_torch(real_encoder) -> None:  # noqa: ANN001
     assert cosines.min() >= 0.999
 
 
+def test_sentence_vectors_match_torch(real_encoder) -> None:  # noqa: ANN001
+    """Sentence vectors pooled from a passage's own pass agree across backends, spans in order."""
+    from index.sentences import sentences
+    from index.split import embed_spans, embed_text
+
+    paragraphs = [p for p in varied_texts() if len(sentences(p)) > 1][:20]
+    texts = [embed_text("Putin Urges Peace Talks", p) for p in paragraphs]
+    spans = [embed_spans("Putin Urges Peace Talks", p, sentences(p)) for p in paragraphs]
+    torch_vectors, torch_sentences = TorchEncoder(model_info()).embed_passages(texts, spans)
+    onnx_vectors, onnx_sentences = real_encoder.embed_passages(texts, spans)
+    assert len(paragraphs) >= 5 and len(onnx_sentences) == sum(len(s) for s in spans)
+    assert (torch_vectors * onnx_vectors).sum(axis=1).min() >= 0.999
+    assert (torch_sentences * onnx_sentences).sum(axis=1).min() >= 0.999
+    assert (onnx_vectors * real_encoder.embed(texts)).sum(axis=1).min() >= 0.9999
+
+
 def test_rankings_identical_on_the_seeds(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
     index = open_index(seeds_index)
     torch_encoder = TorchEncoder(model_info())

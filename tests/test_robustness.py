@@ -5,7 +5,6 @@ change the existing index except by adding what is valid. Most cases use a deter
 encoder through the real CLI (typer's CliRunner); the hostile questions use the real model.
 """
 
-import hashlib
 import json
 import os
 import pickle
@@ -31,9 +30,11 @@ from bot.cli import app
 from index.clean import Cleaned, clean, normalise, units
 from index.embed import ModelInfo
 from index.errors import BadQuestion
-from index.split import embed_text, split
+from index.split import embed_spans, embed_text, split
 from index.store import open_index
 from index.update import update
+
+from conftest import bag_of_words
 
 RUNNER = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
@@ -50,13 +51,11 @@ class WordHashEncoder:
     max_tokens = 64
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.blake2b(word.encode("utf-8", "replace"), digest_size=4).digest()
-                out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
-            out[row, 0] += 0.01
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+        return bag_of_words(texts, self.dim)
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
+        pieces = [text[start:end] for text, text_spans in zip(texts, spans) for start, end in text_spans]
+        return self.embed(texts), self.embed(pieces)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
@@ -886,6 +885,18 @@ def test_split_of_one_long_paragraph(body: str, budget: int) -> None:
     assert " ".join(c.text for c in chunks).split() == body.split()
     assert all(words_plus_two(c.text) <= budget for c in chunks)
 
+
+
+@PROPERTY
+@given(any_text, st.sampled_from(["", "Putin Urges Peace Talks"]))
+def test_sentence_spans_land_on_the_same_words_in_the_encoder_text(raw: str, title: str) -> None:
+    from index.sentences import sentences
+
+    text = normalise(raw)
+    spans = sentences(text)
+    moved = embed_spans(title, text, spans)
+    encoded = embed_text(title, text)
+    assert [encoded[s:e].split() for s, e in moved] == [text[s:e].split() for s, e in spans]
 
 # --- C. the benchmark script runs -------------------------------------------------------------
 

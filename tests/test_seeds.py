@@ -92,6 +92,23 @@ def test_example_question_answers_from_the_leave_today_paragraph(seeds_index: Pa
     assert source.paragraph == 8
 
 
+def test_answers_run_the_model_on_the_question_only(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+    """Sentence vectors come from the index, so a warm answer costs one short model run."""
+    seen: list[str] = []
+
+    class Watching:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(real_encoder, name)
+
+        def embed(self, texts):  # noqa: ANN001, ANN202
+            seen.extend(texts)
+            return real_encoder.embed(texts)
+
+    result = answer(open_index(seeds_index), Watching(), "Who is the Foreign Ministry spokesman?")
+    assert "Alexander Lukashevich" in result.answer[0].text
+    assert seen == ["Who is the Foreign Ministry spokesman?"]
+
+
 def test_spokesman_question_names_lukashevich(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
     result = answer(open_index(seeds_index), real_encoder, "Who is the Foreign Ministry spokesman?")
     assert not result.abstained

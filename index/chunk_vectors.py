@@ -1,0 +1,97 @@
+"""Vectors for the chunks of a new generation: reused where the same text was embedded before,
+else embedded, each passage with its sentences' vectors from the same model pass."""
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from index import catalog
+from index.embed import Encoder
+from index.sentences import sentences
+from index.split import Chunk, embed_spans, embed_text
+
+if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
+EMBED_BATCH = 256
+
+
+class Progress(Protocol):
+    """Where the indexer reports embedding progress (the CLI draws a bar)."""
+
+    def start(self, files: int, chunks: int) -> None: ...
+
+    def advance(self, chunks: int) -> None: ...
+
+
+@dataclass
+class ChunkVectors:
+    """Row i belongs to the i-th chunk given; `sentences` are its catalog columns."""
+
+    vectors: "np.ndarray"
+    sentences: list[tuple[bytes, bytes]]
+    embedded: int
+
+
+def embed_key(title: str, chunk: Chunk) -> str:
+    """Chunks whose encoder input is the same text share vectors."""
+    return hashlib.blake2b(embed_text(title, chunk.text).encode(), digest_size=12).hexdigest()
+
+
+def chunk_vectors(
+    chunks: Sequence[tuple[str, Chunk]],
+    connection: sqlite3.Connection,
+    previous: "faiss.Index",
+    encoder: Encoder | None,
+    progress: Progress | None,
+    files: int,
+) -> ChunkVectors:
+    """Vectors of (title, chunk) pairs; `connection` is the catalog copied from the previous generation."""
+    import numpy as np
+
+    keys = [embed_key(title, chunk) for title, chunk in chunks]
+    known = _known(connection, keys)
+    vectors = np.zeros((len(chunks), previous.d), dtype=np.float32)
+    out = ChunkVectors(vectors, [(b"", b"")] * len(chunks), embedded=0)
+    for row, key in enumerate(keys):
+        if key in known:
+            chunk_id, *columns = known[key]
+            out.vectors[row] = previous.reconstruct(chunk_id)
+            out.sentences[row] = tuple(columns)
+    fresh = [row for row, key in enumerate(keys) if key not in known]
+    if progress:
+        progress.start(files, len(fresh))
+    for begin in range(0, len(fresh), EMBED_BATCH):
+        assert encoder is not None
+        batch = fresh[begin : begin + EMBED_BATCH]
+        titled = [(chunks[row][0], chunks[row][1].text) for row in batch]
+        spans = [sentences(text) for _, text in titled]
+        vectors, sentence_vectors = encoder.embed_passages(
+            [embed_text(title, text) for title, text in titled],
+            [embed_spans(title, text, text_spans) for (title, text), text_spans in zip(titled, spans)],
+        )
+        out.vectors[batch] = vectors
+        first = 0
+        for row, text_spans in zip(batch, spans):
+            mine = sentence_vectors[first : first + len(text_spans)]
+            out.sentences[row] = catalog.pack_sentences(text_spans, mine)
+            first += len(text_spans)
+        out.embedded += len(batch)
+        if progress:
+            progress.advance(len(batch))
+    return out
+
+
+def _known(connection: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[int, bytes, bytes]]:
+    known = {}
+    for begin in range(0, len(keys), 500):
+        part = keys[begin : begin + 500]
+        marks = ",".join("?" * len(part))
+        for key, *row in connection.execute(
+            f"SELECT embed_key, id, sentences, sentence_vectors FROM chunks WHERE embed_key IN ({marks})", part
+        ):
+            known[key] = tuple(row)
+    return known
