@@ -88,18 +88,19 @@ def ask(
     index_dir: IndexDir = None,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
-    from bot import render
-    from bot.answer import answer
     from index import locations, manifest
     from index.embed import load_encoder
     from index.errors import BadQuestion
-    from index.store import open_index
 
     if not question.strip():
         raise BadQuestion("The question is empty. Try: bot ask \"what did Putin say about Assad?\"")
     directory = locations.index_dir(index_dir)
     model_path = manifest.read(directory).model_path
-    encoder = load_encoder(model_path)  # the model loads in the background while the index opens
+    encoder = load_encoder(model_path)  # loads in the background while we import and open the rest
+    from bot import render
+    from bot.answer import answer
+    from index.store import open_index
+
     index = open_index(directory)
     if index.manifest.model_path != model_path:  # rebuilt with another model in between
         encoder = load_encoder(index.manifest.model_path)

@@ -18,7 +18,7 @@ CREATE TABLE documents (
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY, path TEXT NOT NULL, paragraph INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embed_key TEXT NOT NULL,
-    sentences BLOB NOT NULL, sentence_vectors BLOB NOT NULL
+    sentences BLOB NOT NULL, sentence_vectors BLOB NOT NULL, terms TEXT NOT NULL
 );
 CREATE INDEX chunks_by_path ON chunks(path);
 CREATE INDEX chunks_by_key ON chunks(embed_key);
@@ -93,11 +93,9 @@ def pack_sentences(spans: Sequence[tuple[int, int]], vectors: "np.ndarray") -> t
     return packed_spans, np.asarray(vectors, dtype=np.float16).tobytes()
 
 
-def all_chunk_texts(connection: sqlite3.Connection) -> Iterable[tuple[int, str, str]]:
-    """(id, title, text) of every chunk, by id."""
-    return connection.execute(
-        "SELECT c.id, d.title, c.text FROM chunks c JOIN documents d USING (path) ORDER BY c.id"
-    )
+def all_chunk_terms(connection: sqlite3.Connection) -> Iterable[tuple[int, str]]:
+    """(id, BM25 terms) of every chunk, by id."""
+    return connection.execute("SELECT id, terms FROM chunks ORDER BY id")
 
 
 def document_text(connection: sqlite3.Connection, path: str) -> tuple[str, str] | None:

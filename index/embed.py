@@ -135,8 +135,7 @@ class OnnxEncoder(_Tokenizing):
     """
 
     def __init__(self, info: ModelInfo) -> None:
-        # Here, not in the thread: numpy (imported by it) breaks if two threads import it at once.
-        import onnxruntime  # noqa: F401
+        import numpy  # noqa: F401 - here, not in the thread: two threads importing it at once break it
 
         super().__init__(info)
         self._session = None

@@ -33,15 +33,27 @@ def tokenize(text: str, stopwords: frozenset[str]) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-def build(texts: Sequence[str], chunk_ids: Sequence[int], directory: Path) -> None:
-    """Index texts (aligned with chunk_ids) into directory/lexical."""
-    import bm25s
-    import numpy as np
+@functools.cache
+def index_stopwords() -> frozenset[str]:
+    """The stopwords an index is built with (Lucene's English list, as bm25s ships it)."""
     from bm25s.stopwords import STOPWORDS_EN
 
-    stopwords = frozenset(STOPWORDS_EN)
+    return frozenset(STOPWORDS_EN)
+
+
+def terms(text: str) -> str:
+    """A chunk's BM25 terms, as the catalog keeps them so that rebuilding never re-tokenizes."""
+    return " ".join(tokenize(text, index_stopwords()))
+
+
+def build(chunk_terms: Sequence[str], chunk_ids: Sequence[int], directory: Path) -> None:
+    """Index chunks' terms (aligned with chunk_ids) into directory/lexical."""
+    import bm25s
+    import numpy as np
+
+    stopwords = index_stopwords()
     model = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
-    tokens = [tokenize(t, stopwords) or [""] for t in texts]
+    tokens = [t.split() or [""] for t in chunk_terms]
     model.index(tokens, show_progress=False)
     target = directory / DIRECTORY
     target.mkdir()

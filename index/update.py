@@ -168,9 +168,9 @@ def _commit(
         if len(ids):
             vectors.add_with_ids(embedded.vectors, ids)
         dense.write(vectors, work)
-        rows = list(catalog.all_chunk_texts(connection))
+        rows = list(catalog.all_chunk_terms(connection))
         connection.close()
-        lexical.build([embed_text(t, x) for _, t, x in rows], [i for i, _, _ in rows], work)
+        lexical.build([terms for _, terms in rows], [i for i, _ in rows], work)
         fsync_tree(work)
         os.rename(work, index_dir / manifest.generation_dir_name(generation))
         fsync_dir(index_dir)
@@ -242,9 +242,10 @@ def _write_catalog(connection, articles, plan, chunked, new_ids, embedded) -> No
             (path, article.source.display, title, article.title_hint, article.text, keys),
         )
         connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (i, path, c.paragraph, c.start, c.end, c.text, embed_key(title, c), *next(sentences))
+                (i, path, c.paragraph, c.start, c.end, c.text, embed_key(title, c), *next(sentences),
+                 lexical.terms(embed_text(title, c.text)))
                 for i, c in zip(new_ids[path], chunks)
             ],
         )

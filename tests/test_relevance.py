@@ -18,7 +18,8 @@ PASSAGES = [
 
 @pytest.fixture
 def bm25(tmp_path: Path) -> lexical.Lexical:
-    lexical.build(PASSAGES, list(range(1, len(PASSAGES) + 1)), tmp_path)
+    terms = [lexical.terms(passage) for passage in PASSAGES]
+    lexical.build(terms, list(range(1, len(PASSAGES) + 1)), tmp_path)
     return lexical.Lexical.read(tmp_path)
 
 
