@@ -53,8 +53,8 @@ def source_text(source: Source, full: bool = False, width: int = 300) -> "Text":
 
     out = Text()
     out.append(f"[{source.n}] ", style="bold cyan")
-    out.append(source.title or source.path, style="bold")
-    out.append(f" — {source.path} ¶{source.paragraph} ({source.score:.3f})\n", style="dim")
+    out.append(source.title or printable(source.path), style="bold")
+    out.append(f" — {printable(source.path)} ¶{source.paragraph} ({source.score:.3f})\n", style="dim")
     passage = source.text
     if not full and len(passage) > width and not source.highlights:
         passage = passage[:width].rsplit(" ", 1)[0] + " …"
@@ -79,7 +79,7 @@ def status_text(current: "Status") -> str:
     if current.stale:
         lines.append(f"Warning:   {stale_summary(current)}; run: bot index")
         for label, paths in (("changed", current.changed), ("new", current.new), ("missing", current.missing)):
-            lines += [f"  {label}: {path}" for path in paths[:20]]
+            lines += [f"  {label}: {printable(path)}" for path in paths[:20]]
             if len(paths) > 20:
                 lines.append(f"  … and {len(paths) - 20} more {label}")
     return "\n".join(lines)
@@ -104,9 +104,14 @@ def age(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+def printable(name: str) -> str:
+    """A file name shown in one line: newlines and escape codes in names are written escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
 def report_text(report: "Report", show_dropped: bool = False) -> str:
     """One summary line, preceded by skip notices (and the dropped text, when asked)."""
-    lines = [f"skipped {path}: {reason}" for path, reason in report.skipped]
+    lines = [f"skipped {printable(path)}: {reason}" for path, reason in report.skipped]
     if show_dropped:
         for path, dropped in report.dropped.items():
             lines += [f"dropped from {path} ({d.reason}): {d.text[:100]!r}" for d in dropped]

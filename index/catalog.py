@@ -86,7 +86,7 @@ def sentences(
 
 
 def pack_sentences(spans: Sequence[tuple[int, int]], vectors: "np.ndarray") -> tuple[bytes, bytes]:
-    """Column values for a chunk's sentences; float16 halves the size at no cost to rankings."""
+    """Column values for a chunk's sentences; float16 halves the size, moving cosines < 1e-4."""
     import numpy as np
 
     packed_spans = np.asarray(spans, dtype=np.int32).tobytes()

@@ -1,6 +1,7 @@
 """The manifest: what built the index and what it holds. Written last, so it names a whole generation."""
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,10 +39,16 @@ class Manifest:
     next_id: int = 1
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
+    # Files found but not indexable (binary, empty…) as [size, mtime_ns]: not news to report
+    # as new, nor to read again, until they change.
+    unreadable: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def generation_dir_name(self) -> str:
         return generation_dir_name(self.generation)
+
+    def known_unreadable(self, path: str, stat: os.stat_result) -> bool:
+        return self.unreadable.get(path) == [stat.st_size, stat.st_mtime_ns]
 
     def chunk_count(self) -> int:
         return sum(len(entry.chunk_ids) for entry in self.files.values())
@@ -78,6 +85,8 @@ def read(index_dir: Path) -> Manifest:
         loaded = Manifest(**raw)
     except (TypeError, AttributeError) as error:
         raise IndexCorrupt(f"{path.name}: {error}") from None
+    if not isinstance(loaded.unreadable, dict):
+        raise IndexCorrupt(f"{path.name}: unreadable must be an object")
     if not isinstance(loaded.generation, int) or not isinstance(loaded.encoder_dim, int):
         raise IndexCorrupt(f"{path.name}: generation and encoder_dim must be integers")
     return loaded

@@ -34,20 +34,27 @@ def read_changed(
     for source in sources:
         key = str(source.path)
         entry = old.files.get(key) if old else None
+        stat = None
         try:
             stat = source.path.stat()
             if entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 articles[key] = Article(source, "", None, entry.sha256, set(), entry)
+                continue
+            if old and old.known_unreadable(key, stat):  # reported when it was first seen
+                report.unreadable[key] = [stat.st_size, stat.st_mtime_ns]
                 continue
             document = read_document(source)
         except (Unreadable, OSError) as error:
             report.skipped.append((source.display, str(error)))
             if entry:  # an unreadable version never replaces a good one
                 articles[key] = Article(source, "", None, entry.sha256, set(), entry)
+            elif stat is not None:
+                report.unreadable[key] = [stat.st_size, stat.st_mtime_ns]
             continue
         text = normalise(document.text)
         if not text:
             report.skipped.append((source.display, "no text"))
+            report.unreadable[key] = [stat.st_size, stat.st_mtime_ns]
             continue
         sha = hashlib.sha256(text.encode()).hexdigest()
         articles[key] = Article(source, text, document.title_hint, sha, sentence_keys(text), entry)

@@ -34,6 +34,15 @@ class Status:
         return bool(self.changed or self.new or self.missing)
 
 
+def _is_new(path: str, current: manifest.Manifest) -> bool:
+    if path in current.files:
+        return False
+    try:
+        return not current.known_unreadable(path, os.stat(path))
+    except OSError:
+        return False
+
+
 def status(index_dir: Path) -> Status:
     """Read the manifest and compare it with the files on disk (stat only, no reading)."""
     current = manifest.read(index_dir)
@@ -52,7 +61,7 @@ def status(index_dir: Path) -> Status:
             found, _ = discover([Path(root)])
         except PathNotFound:
             continue
-        new += [f.display for f in found if str(f.path) not in current.files]
+        new += [f.display for f in found if _is_new(str(f.path), current)]
     generation = index_dir / current.generation_dir_name
     size = sum(f.stat().st_size for f in generation.rglob("*") if f.is_file())
     return Status(

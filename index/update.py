@@ -6,6 +6,7 @@ only then does the manifest, written atomically, point at it. A crash at any mom
 the previous generation as the index.
 """
 
+import dataclasses
 import os
 import shutil
 import sqlite3
@@ -41,6 +42,7 @@ class Report:
     seconds: float = 0.0
     up_to_date: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: dict[str, list[int]] = field(default_factory=dict)
     dropped: dict[str, list[Dropped]] = field(default_factory=dict)
 
 
@@ -71,6 +73,8 @@ def update(
         articles = read_changed(sources, old, report)
         removed = set(old.files) - {str(s.path) for s in sources} if old else set()
         if old and not removed and all(a.entry and not a.text for a in articles.values()):
+            if report.unreadable != old.unreadable:  # remembered, so status stops calling them new
+                manifest.write(index_dir, dataclasses.replace(old, unreadable=report.unreadable))
             report.up_to_date = True
             report.unchanged = len(articles)
             report.documents = sum(1 for e in old.files.values() if e.duplicate_of is None)
@@ -204,6 +208,7 @@ def _commit(
             files=files,
             next_id=next_id,
             created=old.created if old else time.time(),
+            unreadable=report.unreadable,
         ),
     )
     remove_old_generations(index_dir, keep={generation, old.generation if old else generation})

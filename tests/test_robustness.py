@@ -728,7 +728,6 @@ def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: 
     assert hits and "Zoë Ball" in " ".join(h.text for h in hits)
 
 
-@pytest.mark.xfail(reason="bug: files skipped as unreadable stay 'new' in bot status forever", strict=True)
 def test_status_does_not_nag_about_files_that_cannot_be_indexed(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -738,7 +737,26 @@ def test_status_does_not_nag_about_files_that_cannot_be_indexed(fake_model: None
     status = invoke("status", "--index-dir", index_copy)
     assert status.exit_code == 0
     assert "Warning" not in status.stdout, status.stdout
+    again = invoke("index", "--index-dir", index_copy)
+    assert again.exit_code == 0 and "empty.txt" not in again.stdout + again.stderr
+    (folder / "empty.txt").write_text(_body("Lammas"), encoding="utf-8")
+    assert "empty.txt" in invoke("status", "--index-dir", index_copy).stdout
 
+
+
+def test_file_names_with_newlines_stay_on_one_line(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "two\nlines.txt").write_bytes(b"")
+    (folder / "bell\a.txt").write_text(_body("Whitsun"), encoding="utf-8")
+    result = invoke("index", folder, "--index-dir", index_copy)
+    assert result.exit_code == 0
+    assert "skipped odd/two\\nlines.txt: " in result.stdout.splitlines()[0]
+    (folder / "new\rone.txt").write_text(_body("Hogmanay"), encoding="utf-8")
+    status = invoke("status", "--index-dir", index_copy).stdout
+    assert "  new: odd/new\\rone.txt" in status.splitlines()
+    answer_lines = invoke("ask", "what happened on Whitsun?", "--index-dir", index_copy).stdout.splitlines()
+    assert any("odd/bell\\x07.txt ¶" in line for line in answer_lines)
 
 def test_stale_lock_and_leftover_generation_do_not_block(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
     (index_copy / "lock").write_text("pid 999999")
