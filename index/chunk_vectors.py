@@ -49,13 +49,18 @@ def chunk_vectors(
     progress: Progress | None,
     files: int,
 ) -> ChunkVectors:
-    """Vectors of (title, chunk) pairs; `connection` is the catalog copied from the previous generation."""
+    """Vectors of (title, chunk) pairs.
+
+    Args:
+        connection: the catalog copied from the previous generation, to find reusable vectors.
+        previous: the previous generation's FAISS index (or an empty one).
+    """
     import numpy as np
 
     keys = [embed_key(title, chunk) for title, chunk in chunks]
     known = _known(connection, keys)
-    vectors = np.zeros((len(chunks), previous.d), dtype=np.float32)
-    out = ChunkVectors(vectors, [(b"", b"")] * len(chunks), embedded=0)
+    empty = np.zeros((len(chunks), previous.d), dtype=np.float32)
+    out = ChunkVectors(empty, [(b"", b"")] * len(chunks), embedded=0)
     for row, key in enumerate(keys):
         if key in known:
             chunk_id, *columns = known[key]
@@ -69,11 +74,11 @@ def chunk_vectors(
         batch = fresh[begin : begin + EMBED_BATCH]
         titled = [(chunks[row][0], chunks[row][1].text) for row in batch]
         spans = [sentences(text) for _, text in titled]
-        vectors, sentence_vectors = encoder.embed_passages(
+        passage_vectors, sentence_vectors = encoder.embed_passages(
             [embed_text(title, text) for title, text in titled],
-            [embed_spans(title, text, text_spans) for (title, text), text_spans in zip(titled, spans)],
+            [embed_spans(title, text, found) for (title, text), found in zip(titled, spans)],
         )
-        out.vectors[batch] = vectors
+        out.vectors[batch] = passage_vectors
         first = 0
         for row, text_spans in zip(batch, spans):
             mine = sentence_vectors[first : first + len(text_spans)]
@@ -90,8 +95,7 @@ def _known(connection: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[i
     for begin in range(0, len(keys), 500):
         part = keys[begin : begin + 500]
         marks = ",".join("?" * len(part))
-        for key, *row in connection.execute(
-            f"SELECT embed_key, id, sentences, sentence_vectors FROM chunks WHERE embed_key IN ({marks})", part
-        ):
+        query = "SELECT embed_key, id, sentences, sentence_vectors FROM chunks WHERE embed_key IN "
+        for key, *row in connection.execute(f"{query}({marks})", part):
             known[key] = tuple(row)
     return known

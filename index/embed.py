@@ -135,7 +135,8 @@ class OnnxEncoder(_Tokenizing):
     """
 
     def __init__(self, info: ModelInfo) -> None:
-        import numpy  # noqa: F401 - here, not in the thread: two threads importing it at once break it
+        # Here, not in the thread: numpy breaks when two threads import it at once.
+        import numpy  # noqa: F401
 
         super().__init__(info)
         self._session = None

@@ -28,7 +28,8 @@ SPEECH_VERB = (
 # The words right before the verb: "what did Putin say about Assad" asks for Putin's words.
 SPEAKER = re.compile(r"((?:[\w'’-]+\s+){1,3})" + SPEECH_VERB, re.IGNORECASE)
 REPORTS_SPEECH = re.compile(
-    r"[\"“”]|\b(said|says|told|added|according to|warned|insisted|argued|claimed|announced|stated)\b",
+    r"[\"“”]|\b(said|says|told|added|according to|warned|insisted|argued|claimed|announced"
+    r"|stated)\b",
     re.IGNORECASE,
 )
 

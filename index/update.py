@@ -6,13 +6,12 @@ only then does the manifest, written atomically, point at it. A crash at any mom
 the previous generation as the index.
 """
 
-import dataclasses
 import os
 import shutil
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index import catalog, dense, lexical, manifest
@@ -74,7 +73,7 @@ def update(
         removed = set(old.files) - {str(s.path) for s in sources} if old else set()
         if old and not removed and all(a.entry and not a.text for a in articles.values()):
             if report.unreadable != old.unreadable:  # remembered, so status stops calling them new
-                manifest.write(index_dir, dataclasses.replace(old, unreadable=report.unreadable))
+                manifest.write(index_dir, replace(old, unreadable=report.unreadable))
             report.up_to_date = True
             report.unchanged = len(articles)
             report.documents = sum(1 for e in old.files.values() if e.duplicate_of is None)

@@ -8,10 +8,11 @@
 SQuAD passages are written one per file (`# <title>\\n\\n<text>`, Markdown, so the headline is
 the passage title even when it is one word) and indexed by the product's own indexer into a
 temporary folder; every question then goes through bot.answer.answer, exactly as `bot ask` would,
-with the index and model loaded once. Vectors are cached under
-$BOT_CACHE_DIR/eval/<model>-<fingerprint>/ by text hash (.npy files, no pickle), so a rerun
+with the index and model loaded once. Vectors (passages, their sentences, questions) are cached
+under $BOT_CACHE_DIR/eval/<model>-<fingerprint>/ by text hash (.npy files, no pickle), so a rerun
 embeds nothing it has seen and pays only for answering: on 2 cores the full SQuAD v1.1 takes
-about 10 min the first time, 3-5 min after. `hybrid-notitle` (passages indexed without their
+about 8 min the first time, 2-3 min after. `--set sentence_weight=0` turns the sentence rerank
+off. `hybrid-notitle` (passages indexed without their
 headline) is not in the default runs because its index costs another 4 min to embed.
 """
 
