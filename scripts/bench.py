@@ -372,8 +372,8 @@ Produced by `scripts/bench.py`{" (--quick: a smoke run, not representative)" if 
 - Command: `{command}`
 - Machine: {machine()}
 - Corpus: `{corpus}`
-- Load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f}. Other work shared the CPUs during
-  this run, so absolute times are pessimistic; the ratios compare runs made side by side.
+- Load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f} on 2 cores. Anything else running
+  slows absolute times; the ratios compare runs made side by side, so they hold up better.
 
 {table.markdown()}
 
@@ -389,7 +389,8 @@ How each number is taken:
 - *Cold* `bot ask` and the sentence-transformers import are medians after one unmeasured run (warm
   OS file cache, as for a user asking a second question).
 - *Warm* latencies run in one process with the index and the ONNX model loaded; questions are
-  made of the indexed headlines.
+  made of the indexed headlines. The `bot chat` row answers tests/data/seeds_questions.jsonl on
+  an index of seeds/ and renders each answer as the REPL prints it (rich, 100 columns).
 - The synthetic FAISS index is an `IndexIDMap2(IndexFlatIP)` of random unit vectors, opened with
   `index.dense.read(..., mmap=True)` as `bot ask` opens its index. Anonymous memory is what the
   process really holds; file-backed pages are shared page cache that a real memory map can drop.
