@@ -66,10 +66,10 @@ def answer(
     question = as_text(question).strip()
     query = as_text(query or question)
     query_vector = encoder.embed([query])[0]
-    hits = search(index, encoder, query, k, settings, prefer, query_vector)
+    found = search(index, encoder, query, k, settings, prefer, query_vector)
+    hits = found.hits
     sources = [_source(n, hit) for n, hit in enumerate(hits, start=1)]
-    best_dense = _top_dense_score(index, query_vector) if hits else 0.0
-    if not hits or (settings.mode != "lexical" and best_dense < ABSTAIN_BELOW):
+    if not hits or (settings.mode != "lexical" and found.best_dense < ABSTAIN_BELOW):
         return Answer(question, True, [], sources)
     question_vector = query_vector if query == question else encoder.embed([question])[0]
     asked = Question.of(question, question_vector, index.lexical)
@@ -82,14 +82,6 @@ def answer(
         [AnswerSentence(sources[n - 1].text[start:end], n) for n, start, end in chosen],
         sources,
     )
-
-
-def _top_dense_score(index: Index, query_vector) -> float:  # noqa: ANN001
-    """The best cosine in the whole index, so abstaining does not depend on -k."""
-    from index.dense import search as dense_search
-
-    best = dense_search(index.dense, query_vector, 1)
-    return best[0][1] if best else 0.0
 
 
 def _source(n: int, hit: Hit) -> Source:

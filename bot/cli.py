@@ -95,14 +95,14 @@ def ask(
     if not question.strip():
         raise BadQuestion("The question is empty. Try: bot ask \"what did Putin say about Assad?\"")
     directory = locations.index_dir(index_dir)
-    model_path = manifest.read(directory).model_path
-    encoder = load_encoder(model_path)  # loads in the background while we import and open the rest
+    current = manifest.read(directory)
+    encoder = load_encoder(current.model_path)  # loads in the background while we open the rest
     from bot import render
     from bot.answer import answer
     from index.store import open_index
 
-    index = open_index(directory)
-    if index.manifest.model_path != model_path:  # rebuilt with another model in between
+    index = open_index(directory, current)
+    if index.manifest.model_path != current.model_path:  # rebuilt with another model meanwhile
         encoder = load_encoder(index.manifest.model_path)
     result = answer(index, encoder, question, k)
     if as_json:

@@ -3,17 +3,19 @@
 import re
 from dataclasses import dataclass, field
 
+from index.relevance import QUESTION_WORDS
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _LEANING = {
     "he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their", "theirs",
     "this", "that", "these", "those", "there", "then", "such", "why", "also", "else", "more",
 }
 _OPENERS = ("and ", "but ", "what about", "how about", "so ", "also", "then ")
-_QUESTION_WORDS = {
-    "what", "who", "whom", "whose", "when", "where", "which", "why", "how", "did", "does", "do",
-    "is", "are", "was", "were", "say", "said", "tell", "me", "about", "the", "a", "an", "of", "to",
-    "in", "on", "for", "and", "but", "or", "with", "at", "by", "from", "as", "be", "has", "have",
-    "had", "will", "would", "can", "could", "should",
+# Words that say how a question is asked, not what it is about.
+_NOT_CONTENT = QUESTION_WORDS | {
+    "is", "are", "was", "be", "will", "would", "can", "could", "should", "say", "said", "tell",
+    "me", "the", "a", "an", "of", "to", "in", "on", "for", "and", "but", "or", "with", "at", "by",
+    "from", "as",
 }
 SHORT_QUESTION = 4
 
@@ -34,7 +36,7 @@ class Conversation:
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w.lower() not in _QUESTION_WORDS | _LEANING]
+    return [w for w in _WORD.findall(text) if w.lower() not in _NOT_CONTENT | _LEANING]
 
 
 def is_follow_up(question: str) -> bool:

@@ -29,14 +29,15 @@ class Progress(Protocol):
 
 @dataclass
 class ChunkVectors:
-    """Row i belongs to the i-th chunk given; `sentences` are its catalog columns."""
+    """Row i belongs to the i-th chunk given; `columns` are its catalog columns embed_key,
+    sentences and sentence_vectors."""
 
     vectors: "np.ndarray"
-    sentences: list[tuple[bytes, bytes]]
+    columns: list[tuple[str, bytes, bytes]]
     embedded: int
 
 
-def embed_key(title: str, chunk: Chunk) -> str:
+def _embed_key(title: str, chunk: Chunk) -> str:
     """Chunks whose encoder input is the same text share vectors."""
     return hashlib.blake2b(embed_text(title, chunk.text).encode(), digest_size=12).hexdigest()
 
@@ -57,15 +58,15 @@ def chunk_vectors(
     """
     import numpy as np
 
-    keys = [embed_key(title, chunk) for title, chunk in chunks]
+    keys = [_embed_key(title, chunk) for title, chunk in chunks]
     known = _known(connection, keys)
     empty = np.zeros((len(chunks), previous.d), dtype=np.float32)
-    out = ChunkVectors(empty, [(b"", b"")] * len(chunks), embedded=0)
+    out = ChunkVectors(empty, [(key, b"", b"") for key in keys], embedded=0)
     for row, key in enumerate(keys):
         if key in known:
-            chunk_id, *columns = known[key]
+            chunk_id, spans, vectors = known[key]
             out.vectors[row] = previous.reconstruct(chunk_id)
-            out.sentences[row] = tuple(columns)
+            out.columns[row] = (key, spans, vectors)
     fresh = [row for row, key in enumerate(keys) if key not in known]
     if progress:
         progress.start(files, len(fresh))
@@ -82,7 +83,7 @@ def chunk_vectors(
         first = 0
         for row, text_spans in zip(batch, spans):
             mine = sentence_vectors[first : first + len(text_spans)]
-            out.sentences[row] = catalog.pack_sentences(text_spans, mine)
+            out.columns[row] = (keys[row], *catalog.pack_sentences(text_spans, mine))
             first += len(text_spans)
         out.embedded += len(batch)
         if progress:

@@ -49,6 +49,15 @@ class Hit:
     lexical_score: float | None
 
 
+@dataclass
+class Results:
+    """The k best distinct passages, and the best cosine of any passage in the index: the
+    abstention signal, which must not depend on k (0.0 when no dense search ran)."""
+
+    hits: list[Hit]
+    best_dense: float
+
+
 def search(
     index: Index,
     encoder: Encoder,
@@ -57,7 +66,7 @@ def search(
     settings: Settings = Settings(),
     prefer: Collection[str] = (),
     query_vector: "np.ndarray | None" = None,
-) -> list[Hit]:
+) -> Results:
     """The k best distinct passages for query.
 
     Args:
@@ -68,7 +77,7 @@ def search(
     if not re.search(r"\w", query):
         raise BadQuestion("Ask a question with at least one word.")
     if index.dense.ntotal == 0:
-        return []
+        return Results([], 0.0)
     dense_hits: list[tuple[int, float]] = []
     lexical_hits: list[tuple[int, float]] = []
     if settings.mode in ("hybrid", "dense"):
@@ -109,7 +118,7 @@ def search(
         )
         for i in ranked
     ]
-    return _distinct(hits, index, k)
+    return Results(_distinct(hits, index, k), dense_hits[0][1] if dense_hits else 0.0)
 
 
 def _rerank_by_sentences(

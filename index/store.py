@@ -87,10 +87,14 @@ class Index:
             raise IndexCorrupt(f"{catalog.FILE_NAME}: {error}") from None
 
 
-def open_index(index_dir: Path) -> Index:
-    """Open the current generation (retrying if a writer swaps it while we look)."""
+def open_index(index_dir: Path, just_read: manifest.Manifest | None = None) -> Index:
+    """Open the current generation (retrying if a writer swaps it while we look).
+
+    Args:
+        just_read: the manifest, when the caller has just read it (for the first try).
+    """
     for _ in range(5):
-        current = manifest.read(index_dir)
+        current, just_read = just_read or manifest.read(index_dir), None
         generation = index_dir / current.generation_dir_name
         if not generation.is_dir():
             if manifest.read(index_dir).generation != current.generation:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from index import catalog, dense, lexical, manifest
 from index.atomic import fsync_dir, fsync_tree
-from index.chunk_vectors import Progress, chunk_vectors, embed_key
+from index.chunk_vectors import Progress, chunk_vectors
 from index.clean import Dropped, clean
 from index.documents import discover
 from index.embed import Encoder, ModelInfo
@@ -229,7 +229,7 @@ def _write_catalog(connection, articles, plan, chunked, new_ids, embedded) -> No
     """Catalog rows for the new generation; `embedded` rows follow plan.process's chunks."""
     import numpy as np
 
-    sentences = iter(embedded.sentences)  # spans and vectors, in chunk order
+    columns = iter(embedded.columns)  # embed key, sentence spans and vectors, in chunk order
     for path in plan.retire:
         connection.execute("DELETE FROM chunks WHERE path = ?", (path,))
     for path, article in articles.items():
@@ -248,7 +248,7 @@ def _write_catalog(connection, articles, plan, chunked, new_ids, embedded) -> No
         connection.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (i, path, c.paragraph, c.start, c.end, c.text, embed_key(title, c), *next(sentences),
+                (i, path, c.paragraph, c.start, c.end, c.text, *next(columns),
                  lexical.terms(embed_text(title, c.text)))
                 for i, c in zip(new_ids[path], chunks)
             ],

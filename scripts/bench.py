@@ -78,6 +78,16 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return tuple(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] for q in (0.5, 0.95))  # type: ignore[return-value]
 
 
+def latencies(questions: Sequence[str], step: Callable[[str], object]) -> tuple[float, float]:
+    """(p50, p95) seconds of step over the questions, one at a time."""
+    took = []
+    for question in questions:
+        began = time.perf_counter()
+        step(question)
+        took.append(time.perf_counter() - began)
+    return percentiles(took)
+
+
 @dataclass
 class Table:
     """The rows of BENCHMARKS.md: what, result, goal, verdict."""
@@ -267,17 +277,8 @@ def bench_warm(table: Table, index_dir: Path, queries: int) -> None:
     titles = [t for (t,) in opened.catalog.execute("SELECT title FROM documents ORDER BY path")]
     questions = [f"what happened: {titles[i % len(titles)].lower()}?" for i in range(queries)]
     answer(opened, encoder, questions[0])  # first query loads FAISS, BM25 and the ONNX session
-
-    def latencies(step: Callable[[str], object]) -> tuple[float, float]:
-        took = []
-        for question in questions:
-            began = time.perf_counter()
-            step(question)
-            took.append(time.perf_counter() - began)
-        return percentiles(took)
-
-    search_p50, search_p95 = latencies(lambda q: search(opened, encoder, q, 5))
-    answer_p50, answer_p95 = latencies(lambda q: answer(opened, encoder, q, 5))
+    search_p50, search_p95 = latencies(questions, lambda q: search(opened, encoder, q, 5))
+    answer_p50, answer_p95 = latencies(questions, lambda q: answer(opened, encoder, q, 5))
     table.add(f"warm query, search only (p50 / p95 of {queries})", f"{search_p50 * 1000:.0f} ms / {search_p95 * 1000:.0f} ms")
     table.add(f"warm query, full answer (p50 / p95 of {queries})", f"{answer_p50 * 1000:.0f} ms / {answer_p95 * 1000:.0f} ms")
 
@@ -297,15 +298,12 @@ def bench_chat(table: Table, work: Path, env: dict[str, str], queries: int) -> N
     run([BOT, "index", str(REPO / "seeds"), "--index-dir", str(index_dir)], env)
     opened, encoder = open_index(index_dir), load_encoder()
     lines = (REPO / "tests" / "data" / "seeds_questions.jsonl").read_text().splitlines()
-    questions = [json.loads(line)["question"] for line in lines]
+    asked = [json.loads(line)["question"] for line in lines]
+    questions = [asked[n % len(asked)] for n in range(queries)]
     screen = Console(file=io.StringIO(), force_terminal=True, width=100, highlight=False)
-    screen.print(render.answer_text(answer(opened, encoder, questions[0])))  # warm
-    took = []
-    for n in range(queries):
-        began = time.perf_counter()
-        screen.print(render.answer_text(answer(opened, encoder, questions[n % len(questions)])))
-        took.append(time.perf_counter() - began)
-    p50, p95 = percentiles(took)
+    turn = lambda q: screen.print(render.answer_text(answer(opened, encoder, q)))  # noqa: E731
+    turn(questions[0])  # warm
+    p50, p95 = latencies(questions, turn)
     table.add(
         f"`bot chat` warm turn on the seeds: answer + render (p50 / p95 of {queries})",
         f"{p50 * 1000:.0f} ms / {p95 * 1000:.0f} ms", "< 100 ms", p95 < 0.1,

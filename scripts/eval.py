@@ -12,8 +12,8 @@ with the index and model loaded once. Vectors (passages, their sentences, questi
 under $BOT_CACHE_DIR/eval/<model>-<fingerprint>/ by text hash (.npy files, no pickle), so a rerun
 embeds nothing it has seen and pays only for answering: on 2 cores the full SQuAD v1.1 takes
 about 8 min the first time, 2-3 min after. `--set sentence_weight=0` turns the sentence rerank
-off. `hybrid-notitle` (passages indexed without their
-headline) is not in the default runs because its index costs another 4 min to embed.
+off. `hybrid-notitle` (passages indexed without their headline) is not in the default runs
+because its index costs another 4 min to embed.
 """
 
 import argparse
@@ -273,11 +273,6 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
-    import faiss
-
-    # One query at a time: waking OpenMP threads costs more than searching a few thousand
-    # vectors (answering runs 2.5x slower with 2 threads than with 1 on a 2-core machine).
-    faiss.omp_set_num_threads(1)
     encoder = cached_encoder()
     results: dict = {"benchmark": str(args.squad or args.questions), "limit": args.limit}
     results["answer_constants"] = {name: getattr(answer_module, name) for name in ANSWER_CONSTANTS}

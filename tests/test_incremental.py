@@ -64,7 +64,7 @@ def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs:
         "The minister spoke on Monday about the plan in detail."
     ]
     index = open_index(isolated_dirs)
-    hits = search(index, encoder, "walkout pay offer", k=1)
+    hits = search(index, encoder, "walkout pay offer", k=1).hits
     assert hits[0].path == "news/b.txt"
 
 
@@ -182,6 +182,6 @@ def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(
     index = open_index(isolated_dirs)
     question = "When did the old bridge reopen to traffic?"
     dense_only = Settings(lexical_weight=0.0, sentence_weight=0.0)
-    assert search(index, encoder, question, 2, dense_only)[0].path == "news/plans.txt"
+    assert search(index, encoder, question, 2, dense_only).hits[0].path == "news/plans.txt"
     reranked = replace(dense_only, sentence_weight=Settings().sentence_weight)
-    assert search(index, encoder, question, 2, reranked)[0].path == "news/notes.txt"
+    assert search(index, encoder, question, 2, reranked).hits[0].path == "news/notes.txt"

@@ -58,8 +58,8 @@ def test_rankings_identical_on_the_seeds(seeds_index: Path, real_encoder) -> Non
     index = open_index(seeds_index)
     torch_encoder = TorchEncoder(model_info())
     for question in ["what did Putin say about Assad stepping down?", "Who is the Foreign Ministry spokesman?", "weapons to the opposition"]:
-        onnx_ids = [h.id for h in search(index, real_encoder, question, k=10)]
-        torch_ids = [h.id for h in search(index, torch_encoder, question, k=10)]
+        onnx_ids = [h.id for h in search(index, real_encoder, question, k=10).hits]
+        torch_ids = [h.id for h in search(index, torch_encoder, question, k=10).hits]
         assert onnx_ids == torch_ids
 
 

@@ -724,7 +724,7 @@ def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: 
         (fresh / f"new{n}.txt").write_text(_body(f"day {n}"), encoding="utf-8")
         update(index_copy, [sources, fresh], FAKE_INFO, lambda: FAKE, rebuild=rebuild)
     assert reader.manifest.generation < open_index(index_copy).manifest.generation - 2
-    hits = search(reader, FAKE, "who runs the café on the quay?", 3)
+    hits = search(reader, FAKE, "who runs the café on the quay?", 3).hits
     assert hits and "Zoë Ball" in " ".join(h.text for h in hits)
 
 
