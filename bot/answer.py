@@ -3,10 +3,10 @@
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from index.embed import Encoder
-from index.relevance import Question, sentence_scores
-from index.search import Hit, Settings, as_text, search
-from index.store import Index
+from index.scoring.relevance import Question, sentence_scores
+from index.search.filters import Filters
+from index.search.hybrid import Hit, Settings, as_text, search
+from index.search.searcher import Searcher
 
 ANSWER_PASSAGES = 3
 MAX_SENTENCES = 3
@@ -23,6 +23,15 @@ class AnswerSentence:
 
 
 @dataclass
+class Copy:
+    """Another article telling the same story (a near-identical copy)."""
+
+    path: str
+    site: str | None
+    published: str | None
+
+
+@dataclass
 class Source:
     """A passage behind the answer; `highlights` are [start, end] of answer sentences in `text`."""
 
@@ -36,6 +45,11 @@ class Source:
     dense_score: float | None
     lexical_score: float | None
     highlights: list[list[int]] = field(default_factory=list)
+    published: str | None = None
+    author: str | None = None
+    site: str | None = None
+    url: str | None = None
+    also_in: list[Copy] = field(default_factory=list)
 
 
 @dataclass
@@ -46,34 +60,40 @@ class Answer:
     abstained: bool
     answer: list[AnswerSentence]
     sources: list[Source]
+    message: str | None = None  # why it abstained, when it did
 
 
 def answer(
-    index: Index,
-    encoder: Encoder,
+    searcher: Searcher,
     question: str,
     k: int = 5,
     settings: Settings = Settings(),
     query: str | None = None,
     prefer: Collection[str] = (),
+    filters: Filters | None = None,
 ) -> Answer:
     """Answer question from the index.
 
     Args:
         query: the text to retrieve with, when it differs from the question (follow-ups).
-        prefer: article files to favour (the previous turn's).
+        prefer: article keys to favour (the previous turn's).
+        filters: only articles published in a period, or by a site.
     """
     question = as_text(question).strip()
     query = as_text(query or question)
+    if searcher.empty:
+        search(searcher, query)  # still refuses a question with no words
+        return Answer(question, True, [], [], "No articles are indexed yet. Add some with: bot index PATH")
+    encoder = searcher.encoder
     query_vector = encoder.embed([query])[0]
-    found = search(index, encoder, query, k, settings, prefer, query_vector)
+    found = search(searcher, query, k, settings, prefer, query_vector, filters)
     hits = found.hits
     sources = [_source(n, hit) for n, hit in enumerate(hits, start=1)]
     if not hits or (settings.mode != "lexical" and found.best_dense < ABSTAIN_BELOW):
         return Answer(question, True, [], sources)
     question_vector = query_vector if query == question else encoder.embed([question])[0]
-    asked = Question.of(question, question_vector, index.lexical)
-    chosen = _best_sentences(index, asked, hits[:ANSWER_PASSAGES])
+    asked = Question.of(question, question_vector, searcher.bm25, searcher.meta.stopwords)
+    chosen = _best_sentences(searcher, asked, hits[:ANSWER_PASSAGES])
     for n, start, end in chosen:
         sources[n - 1].highlights.append([start, end])
     return Answer(
@@ -95,22 +115,26 @@ def _source(n: int, hit: Hit) -> Source:
         file=hit.file,
         dense_score=None if hit.dense_score is None else round(hit.dense_score, 4),
         lexical_score=None if hit.lexical_score is None else round(hit.lexical_score, 4),
+        published=hit.article.published,
+        author=hit.article.author,
+        site=hit.article.site,
+        url=hit.article.url,
     )
 
 
-def _best_sentences(index: Index, question: Question, hits: list[Hit]):  # noqa: ANN202
+def _best_sentences(searcher: Searcher, question: Question, hits: list[Hit]):  # noqa: ANN202
     """(source n, start, end) of the 1-3 sentences scoring best against the question.
 
     Score: index.relevance's sentence score, minus a little per rank of the sentence's passage;
     near-ties join the best, best first.
     """
-    stored = index.sentences([hit.id for hit in hits])
+    stored = searcher.sentences([hit.id for hit in hits])
     candidates, scores = [], []
     for n, hit in enumerate(hits, start=1):
+        if hit.id not in stored:
+            continue
         spans, vectors = stored[hit.id]
-        relevance = sentence_scores(
-            question, hit.text, spans, vectors, index.lexical, ANSWER_TERM_WEIGHT
-        )
+        relevance = sentence_scores(question, hit.text, spans, vectors, searcher.meta.stopwords, ANSWER_TERM_WEIGHT)
         for (start, end), score in zip(spans.tolist(), relevance.tolist()):
             candidates.append((n, start, end))
             scores.append(score - 0.02 * (n - 1))

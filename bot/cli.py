@@ -1,110 +1,110 @@
 """The `bot` command: a thin layer that parses, resolves paths, calls the library, maps errors."""
 
-import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
+from bot.command_line import OneLineErrors, in_range, one_line_errors
+
 app = typer.Typer(
-    add_completion=False,
+    cls=OneLineErrors,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     help="Ask questions about a folder of news articles, offline.",
 )
 IndexDir = Annotated[
     Path | None,
     typer.Option("--index-dir", help="Where the index lives (default: $BOT_INDEX_DIR, else the platform data dir)."),
 ]
-F = TypeVar("F", bound=Callable[..., Any])
+Passages = Annotated[int, typer.Option("-k", callback=in_range(1, 50, "-k"), help="How many passages to show (1-50).")]
+Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after: 2024-03-21, 2024-03, 2024, 7d, 3m.")]
+Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
+Site = Annotated[str | None, typer.Option("--site", help="Only articles from this outlet (part of its name).")]
 
 
-def one_line_errors(command: F) -> F:
-    """Library errors become one line on stderr and exit 1; Ctrl-C exits 130."""
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from index.errors import UserError
+        typer.echo(f"newsbot {version('newsbot')}")
+        raise typer.Exit()
 
-        try:
-            return command(*args, **kwargs)
-        except UserError as error:
-            typer.echo(f"Error: {error}", err=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
-            raise typer.Exit(130) from None
-        except OSError as error:
-            typer.echo(f"Error: {error.strerror or error} ({error.filename or 'file system'})", err=True)
-            raise typer.Exit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Ask questions about a folder of news articles, offline."""
 
 
 @app.command("index")
 @one_line_errors
 def index_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles (default: those indexed before).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles (default: those indexed before).", metavar="[PATHS]...")] = None,
     index_dir: IndexDir = None,
-    model: Annotated[str | None, typer.Option(help="A local sentence-transformers model directory.")] = None,
+    model: Annotated[str | None, typer.Option(help="A local sentence-transformers model folder.")] = None,
     backend: Annotated[str, typer.Option(help="Embedding backend: onnx (fast) or torch.")] = "onnx",
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over instead of updating.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out files matching this gitignore pattern (repeatable; remembered).")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Fail instead of waiting for another indexer.")] = False,
-    show_dropped: Annotated[bool, typer.Option("--show-dropped", help="List text removed as boilerplate, and why.")] = False,
 ) -> None:
-    """Index articles (.txt, .md, .html): only new or changed files are embedded."""
+    """Index articles (.txt, .md, .html, .rss/.atom feeds): only new or changed files are embedded."""
     from bot.progress import IndexProgress
     from bot.render import report_text
     from index import locations
-    from index.embed import BACKENDS, load_encoder, model_info
-    from index.update import update
+    from index.indexer.update import update
+    from index.embed.load import BACKENDS, load_encoder
+    from index.embed.model import model_info
 
     if backend not in BACKENDS:
         raise typer.BadParameter(f"choose one of {', '.join(BACKENDS)}", param_hint="--backend")
-    directory = locations.index_dir(index_dir)
     info = model_info(model)
     with IndexProgress() as progress:
         report = update(
-            directory,
+            locations.index_dir(index_dir),
             paths or [],
             info,
-            lambda: load_encoder(model, backend),
+            lambda: load_encoder(info, backend, on_prepare=progress.preparing),
             rebuild=rebuild,
+            excludes=exclude or [],
             wait=not no_wait,
             on_wait=lambda message: typer.echo(message, err=True),
             progress=progress,
         )
-    typer.echo(report_text(report, show_dropped))
+    typer.echo(report_text(report))
 
 
 @app.command()
 @one_line_errors
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question, in plain English.")],
-    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages to show.")] = 5,
+    question: Annotated[str, typer.Argument(help="Your question in plain English; - reads it from stdin.", metavar="QUESTION")],
+    k: Passages = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (stable schema).")] = False,
+    since: Since = None,
+    until: Until = None,
+    site: Site = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
-    from index import locations, manifest
-    from index.embed import load_encoder
-    from index.errors import BadQuestion
-
-    if not question.strip():
-        raise BadQuestion("The question is empty. Try: bot ask \"what did Putin say about Assad?\"")
-    directory = locations.index_dir(index_dir)
-    current = manifest.read(directory)
-    encoder = load_encoder(current.model_path)  # loads in the background while we open the rest
     from bot import render
     from bot.answer import answer
-    from index.store import open_index
+    from bot.ask import question_text, stale_notice
+    from index import locations
+    from index.search.filters import Filters
+    from index.search.searcher import Searcher
 
-    index = open_index(directory, current)
-    if index.manifest.model_path != current.model_path:  # rebuilt with another model meanwhile
-        encoder = load_encoder(index.manifest.model_path)
-    result = answer(index, encoder, question, k)
+    text = question_text(question, sys.stdin)
+    filters = Filters.parse(since, until, site)
+    searcher = Searcher.open(locations.index_dir(index_dir))
+    notice = stale_notice(searcher)
+    result = answer(searcher, text, k, filters=filters)
+    if notice:
+        typer.echo(notice, err=True)
     if as_json:
         typer.echo(render.answer_json(result))
     else:
@@ -117,29 +117,69 @@ def status(index_dir: IndexDir = None) -> None:
     """Show where the index is, what it holds, and files changed since it was built."""
     from bot.render import status_text
     from index import locations
-    from index.status import status as read_status
+    from index.indexer.status import status as read_status
 
-    typer.echo(status_text(read_status(locations.index_dir(index_dir))))
+    directory = locations.index_dir(index_dir)
+    typer.echo(status_text(read_status(directory)))
 
 
 @app.command()
 @one_line_errors
 def chat(
-    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages to show.")] = 5,
+    k: Passages = 5,
+    since: Since = None,
+    until: Until = None,
+    site: Site = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Talk with the articles: questions, follow-ups and /commands (/help lists them)."""
     from bot.repl import run
     from index import locations
+    from index.search.filters import Filters
 
-    run(locations.index_dir(index_dir), k)
+    run(locations.index_dir(index_dir), k, Filters.parse(since, until, site))
+
+
+@app.command()
+@one_line_errors
+def articles(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    since: Since = None,
+    until: Until = None,
+    site: Site = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """List the indexed articles, newest first: path, title, date, author, outlet, passages."""
+    from bot import render
+    from index import locations
+    from index.search.filters import Filters
+    from index.search.library import list_articles
+
+    found = list_articles(locations.index_dir(index_dir), Filters.parse(since, until, site))
+    typer.echo(render.articles_json(found) if as_json else render.articles_text(found))
+
+
+@app.command()
+@one_line_errors
+def show(
+    path: Annotated[str, typer.Argument(help="An article's path, as bot articles prints it.", metavar="PATH")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    index_dir: IndexDir = None,
+) -> None:
+    """Show one article as indexed: its metadata, its passages, and the text left out and why."""
+    from bot import render
+    from index import locations
+    from index.search.library import show_article
+
+    shown = show_article(locations.index_dir(index_dir), path)
+    typer.echo(render.article_json(shown) if as_json else render.article_text(shown))
 
 
 @app.command("eval")
 @one_line_errors
 def eval_command(
-    questions: Annotated[Path, typer.Argument(help='JSON Lines of {"question", "doc", "gold": [answer strings]}.')],
-    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Passages retrieved per question; scores count only these.")] = 10,
+    questions: Annotated[Path, typer.Argument(help='JSON Lines of {"question", "doc", "gold": [answer strings]}.', metavar="QUESTIONS")],
+    k: Annotated[int, typer.Option("-k", callback=in_range(1, 50, "-k"), help="Passages retrieved per question; scores count only these.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object of the scores.")] = False,
     index_dir: IndexDir = None,
 ) -> None:

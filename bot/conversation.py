@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass, field
 
-from index.relevance import QUESTION_WORDS
+from index.scoring.relevance import QUESTION_WORDS
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _LEANING = {

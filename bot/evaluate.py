@@ -13,14 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.clean import normalise
 from index.errors import UserError
-from index.search import Settings
+from index.search.hybrid import Settings
+from index.text.normalise import normalise
 
 if TYPE_CHECKING:
     from bot.answer import Answer
-    from index.embed import Encoder
-    from index.store import Index
+    from index.search.searcher import Searcher
 
 MRR_DEPTH = 10
 PASSAGE_FILE = "{:05d}.md"
@@ -172,8 +171,7 @@ def abstain_curve(
 
 
 def evaluate(
-    index: "Index",
-    encoder: "Encoder",
+    searcher: "Searcher",
     cases: Sequence[Case],
     k: int = MRR_DEPTH,
     settings: Settings | None = None,
@@ -182,17 +180,19 @@ def evaluate(
     from bot.answer import answer
 
     settings = settings or Settings()
-    return [judge(case, answer(index, encoder, case.question, k, settings)) for case in cases]
+    return [judge(case, answer(searcher, case.question, k, settings)) for case in cases]
 
 
 def evaluate_file(questions: Path, index_dir: Path, k: int = MRR_DEPTH) -> Scores:
     """`bot eval`: a questions file scored against the index in index_dir, as `bot ask` answers."""
-    from index.embed import load_encoder
-    from index.store import open_index
+    from index.search.searcher import Searcher
 
     cases = load_cases(questions)
-    index = open_index(index_dir)
-    return summarise(evaluate(index, load_encoder(index.manifest.model_path), cases, k))
+    searcher = Searcher.open(index_dir)
+    try:
+        return summarise(evaluate(searcher, cases, k))
+    finally:
+        searcher.close()
 
 
 def read_jsonl(path: Path) -> list[dict]:

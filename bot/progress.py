@@ -1,40 +1,68 @@
-"""The indexing progress bar (rich), fed by the library's Progress callbacks."""
+"""The indexing progress display (rich, on stderr), fed by the library's Progress callbacks:
+a bar while files are read, a line while the model is prepared once, a bar while embedding."""
 
 from types import TracebackType
 from typing import Any
 
+SHOW_READING_FROM = 50  # files: fewer are read before anyone would look
+
 
 class IndexProgress:
-    """A bar over the passages to embed: count, rate and time left; silent when nothing is embedded."""
+    """Silent when there is nothing to wait for."""
 
     def __init__(self) -> None:
         self._bar: Any = None
         self._task: Any = None
+        self._status: Any = None
 
     def __enter__(self) -> "IndexProgress":
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop()
+
+    def _console(self) -> Any:
+        from rich.console import Console
+
+        return Console(stderr=True)
+
+    def _stop(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+            self._bar = None
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
-    def start(self, files: int, chunks: int) -> None:
-        from rich.console import Console
+    def _start_bar(self, label: str, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        if not chunks:
-            return
+        self._stop()
         self._bar = Progress(
-            TextColumn(f"Embedding passages of {files} articles"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
+            TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(), console=self._console(), transient=True,
         )
-        self._task = self._bar.add_task("embed", total=chunks, rate="")
+        self._task = self._bar.add_task("work", total=total, rate="")
         self._bar.start()
+
+    def reading(self, files: int) -> None:
+        if files >= SHOW_READING_FROM:
+            self._start_bar(f"Reading {files:,} files", files)
+
+    def read(self, files: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, files)
+
+    def preparing(self) -> None:
+        """The one-time ONNX export of the model (seconds): say why nothing moves."""
+        self._stop()
+        self._status = self._console().status("Preparing the model (once)…")
+        self._status.start()
+
+    def start(self, files: int, chunks: int) -> None:
+        self._stop()
+        if chunks:
+            self._start_bar(f"Embedding passages of {files:,} articles", chunks)
 
     def advance(self, chunks: int) -> None:
         if self._bar is None:

@@ -1,7 +1,6 @@
 """`bot chat`: a prompt-toolkit conversation; `handle(state, line)` is the pure, testable step."""
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +8,17 @@ from bot import render
 from bot.answer import Answer, answer
 from bot.conversation import Conversation, Turn, retrieval_query
 from index.errors import UserError
-from index.store import Index, open_index
+from index.search.filters import Filters
+from index.search.searcher import Searcher
 
 HELP = """Ask a question in plain English; follow-ups ("and Hollande?", "why?") use the previous turn.
 /sources     full passages of the last answer
 /open N      the whole article of source N
 /k N         show N passages per answer (now {k})
+/since DATE  only articles published since DATE (2024-03-21, 2024-03, 2024, 7d, 3m)
+/until DATE  only articles published until DATE
+/site NAME   only articles from this outlet
+/all         drop the date and site filters{filters}
 /reindex     index new and changed files of the indexed folders
 /status      what the index holds
 /clear       forget the conversation
@@ -25,44 +29,15 @@ PAGER_LINES = 40
 
 @dataclass
 class ChatState:
-    """Everything a turn needs; the encoder arrives from a background thread."""
+    """Everything a turn needs."""
 
     index_dir: Path
-    index: Index
+    searcher: Searcher
     k: int = 5
+    filters: Filters = field(default_factory=Filters)
     conversation: Conversation = field(default_factory=Conversation)
     last: Answer | None = None
     quit: bool = False
-    _encoder: Any = None
-    _loader: threading.Thread | None = None
-
-    def start_loading(self) -> None:
-        """Load and warm the model while the user types the first question."""
-
-        def load() -> None:
-            from index.embed import load_encoder
-
-            encoder = load_encoder(self.index.manifest.model_path)
-            encoder.embed(["warm up"])
-            self._encoder = encoder
-
-        self._loader = threading.Thread(target=load, daemon=True)
-        self._loader.start()
-
-    @property
-    def encoder(self) -> Any:
-        if self._encoder is None:
-            if self._loader is not None:
-                self._loader.join()
-            if self._encoder is None:
-                from index.embed import load_encoder
-
-                self._encoder = load_encoder(self.index.manifest.model_path)
-        return self._encoder
-
-    @property
-    def model_ready(self) -> bool:
-        return self._encoder is not None
 
 
 def handle(state: ChatState, line: str) -> Any:
@@ -80,9 +55,30 @@ def handle(state: ChatState, line: str) -> Any:
         return f"Error: {error.__class__.__name__}: {error}"
 
 
+def refreshed(state: ChatState) -> str | None:
+    """Between turns: move to a newer index if a writer committed one, and say so in one line."""
+    before = state.searcher.meta.generation, _count(state.searcher)
+    if not state.searcher.refresh():
+        return None
+    after = _count(state.searcher)
+    difference = after - before[1]
+    if difference > 0:
+        return f"Index updated: {render.plural(difference, 'new article')}."
+    if difference < 0:
+        return f"Index updated: {render.plural(-difference, 'article')} fewer."
+    return "Index updated."
+
+
+def _count(searcher: Searcher) -> int:
+    from index.store import catalog
+
+    with searcher.snapshot() as connection:
+        return int(catalog.counts(connection)["articles"])  # type: ignore[call-overload]
+
+
 def _ask(state: ChatState, question: str) -> Any:
     query, prefer = retrieval_query(question, state.conversation)
-    result = answer(state.index, state.encoder, question, state.k, query=query, prefer=prefer)
+    result = answer(state.searcher, question, state.k, query=query, prefer=prefer, filters=state.filters)
     state.last = result
     state.conversation.turns.append(Turn(question, query, [s.file for s in result.sources]))
     return render.answer_text(result)
@@ -94,7 +90,8 @@ def _command(state: ChatState, text: str) -> Any:
         state.quit = True
         return None
     if name == "/help":
-        return HELP.format(k=state.k)
+        active = state.filters.describe()
+        return HELP.format(k=state.k, filters=f" (now: {active})" if active else "")
     if name == "/clear":
         state.conversation.clear()
         state.last = None
@@ -104,6 +101,8 @@ def _command(state: ChatState, text: str) -> Any:
             return "Usage: /k N (1 to 50)"
         state.k = int(argument)
         return f"Showing {state.k} passages per answer."
+    if name in ("/since", "/until", "/site", "/all"):
+        return _filter(state, name, argument.strip())
     if name == "/sources":
         if state.last is None:
             return "No answer yet: ask a question first."
@@ -116,12 +115,24 @@ def _command(state: ChatState, text: str) -> Any:
     if name == "/open":
         return _open(state, argument)
     if name == "/status":
-        from index.status import status
+        from index.indexer.status import status
 
-        return render.status_text(status(state.index_dir))
+        return render.status_text(status(state.index_dir, state.searcher.connection))
     if name == "/reindex":
         return _reindex(state)
     return f"Unknown command {name}. Type /help for the list."
+
+
+def _filter(state: ChatState, name: str, argument: str) -> str:
+    if name == "/all":
+        state.filters = Filters()
+        return "Searching all articles."
+    if not argument:
+        return f"Usage: {name} {'NAME' if name == '/site' else 'DATE'}"
+    given = Filters.parse(argument if name == "/since" else None, argument if name == "/until" else None, argument if name == "/site" else None)
+    field_name = name[1:]
+    state.filters = replace(state.filters, **{field_name: getattr(given, field_name)})
+    return f"Searching articles {state.filters.describe()}."
 
 
 def _open(state: ChatState, argument: str) -> Any:
@@ -129,39 +140,44 @@ def _open(state: ChatState, argument: str) -> Any:
         return "No sources yet: ask a question first."
     if not argument.strip().isdigit() or not 1 <= int(argument) <= len(state.last.sources):
         return f"Usage: /open N, with N from 1 to {len(state.last.sources)}"
+    from index.search.library import show_article
+
     source = state.last.sources[int(argument) - 1]
-    document = state.index.document(source.file)
-    if document is None:
+    try:
+        shown = show_article(state.index_dir, source.path)
+    except UserError:
         return f"{source.path} is no longer in the index."
-    title, body = document
-    return f"{title}\n{source.path}\n\n{body}"
+    heading = [shown.title, render.printable(shown.path)]
+    outlet = render.byline(None, shown.site, shown.published)
+    heading += [f"{outlet}" + (f", by {shown.author}" if shown.author else "")] if outlet or shown.author else []
+    return "\n".join(heading) + "\n\n" + "\n\n".join(p.text for p in shown.passages)
 
 
 def _reindex(state: ChatState) -> str:
     from bot.progress import IndexProgress
-    from index.embed import load_encoder, model_info
-    from index.update import update
+    from index.indexer.update import update
+    from index.embed.load import load_encoder
+    from index.embed.model import model_info
 
-    model = state.index.manifest.model_path
+    info = model_info(state.searcher.meta.model_path)
     with IndexProgress() as progress:
-        report = update(state.index_dir, [], model_info(model), lambda: load_encoder(model), progress=progress)
-    state.index = open_index(state.index_dir)
+        report = update(state.index_dir, [], info, lambda: load_encoder(info), progress=progress)
+    state.searcher.refresh()
     return render.report_text(report)
 
 
-def run(index_dir: Path, k: int = 5) -> None:
+def run(index_dir: Path, k: int = 5, filters: Filters | None = None) -> None:
     """The interactive loop: history file, suggestions, Ctrl-C clears the line, Ctrl-D quits."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.history import FileHistory
 
+    from index.indexer.status import status
     from index.locations import state_dir
-    from index.status import status
 
-    state = ChatState(index_dir, open_index(index_dir), k)
-    state.start_loading()
+    state = ChatState(index_dir, Searcher.open(index_dir), k, filters or Filters())
     out = render.console()
-    out.print(render.banner(status(index_dir)))
+    out.print(render.banner(status(index_dir, state.searcher.connection)))
     history = state_dir() / "chat_history"
     history.parent.mkdir(parents=True, exist_ok=True)
     session: PromptSession[str] = PromptSession(
@@ -174,9 +190,12 @@ def run(index_dir: Path, k: int = 5) -> None:
             continue
         except EOFError:
             break
-        if line.strip() and not line.strip().startswith("/") and not state.model_ready:
+        notice = refreshed(state)
+        if notice:
+            out.print(notice)
+        if line.strip() and not line.strip().startswith("/") and not state.searcher.model_ready:
             with out.status("Loading the model…"):
-                state.encoder  # noqa: B018 - waits for the background load
+                state.searcher.encoder  # noqa: B018 - waits for the background load
         shown = handle(state, line)
         if shown is not None:
             _show(out, shown)

@@ -19,6 +19,16 @@ class IndexCorrupt(UserError):
         super().__init__(f"The index is unreadable ({detail}). Rebuild it with: bot index --rebuild")
 
 
+class OldIndexFormat(UserError):
+    """The index was written by an older version of newsbot, in a format this one does not read."""
+
+    def __init__(self, index_dir: object) -> None:
+        super().__init__(
+            f"The index at {index_dir} was made by an older version of newsbot. "
+            "Rebuild it with: bot index --rebuild"
+        )
+
+
 class ModelMismatch(UserError):
     """The index was built with another embedding model than the one asked for."""
 
@@ -35,9 +45,21 @@ class BadQuestion(UserError):
     """The question is empty or has no searchable content."""
 
 
+class BadFilter(UserError):
+    """A --since/--until/--site value that cannot be understood."""
+
+
 class ModelUnavailable(UserError):
     """The embedding model path does not hold a usable sentence-transformers model."""
 
 
+class MissingDependency(UserError):
+    """An optional library a file type needs is not installed; the message names the package."""
+
+
 class SaveFailed(UserError):
-    """Writing the new index generation failed (disk full, permissions); the old one is intact."""
+    """Writing the index failed (disk full, permissions); the previous index is intact."""
+
+
+class ArticleNotFound(UserError):
+    """`bot show PATH` names no indexed article."""

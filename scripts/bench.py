@@ -121,21 +121,22 @@ def chunk_count(stdout: str) -> int:
 
 def embedded_texts(index_dir: Path) -> list[str]:
     """What the encoder saw for every chunk: headline, then the passage on one line."""
-    from index.split import embed_text
-    from index.store import open_index
+    from index.search.searcher import Searcher
+    from index.text.split import embed_text
 
-    opened = open_index(index_dir)
-    rows = opened.catalog.execute(
-        "SELECT d.title, c.text FROM chunks c JOIN documents d USING (path) ORDER BY c.id"
+    opened = Searcher.open(index_dir, load_model=False)
+    rows = opened.connection.execute(
+        "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article ORDER BY c.id"
     ).fetchall()
-    opened.catalog.close()
+    opened.close()
     return [embed_text(title, text) for title, text in rows]
 
 
 RAW_ENCODE = """
 import json, sys, time
 from sentence_transformers import SentenceTransformer
-from index.embed import BATCH_SIZE, bundled_model_path
+from index.embed.encoder import BATCH_SIZE
+from index.embed.model import bundled_model_path
 texts = json.load(open(sys.argv[1]))
 model = SentenceTransformer(str(bundled_model_path()), device="cpu")
 model.encode(texts[:BATCH_SIZE], batch_size=BATCH_SIZE)
@@ -148,9 +149,9 @@ FAISS_SEARCH = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from index.dense import read
+from index.ann.flat import open_index
 began = time.perf_counter()
-index = read(Path(sys.argv[1]), mmap=True)  # exactly as `bot ask` opens its vectors
+index = open_index(Path(sys.argv[1]) / "dense.faiss", {})  # exactly as `bot ask` opens a flat segment
 opened = time.perf_counter() - began
 queries = np.random.default_rng(1).standard_normal((int(sys.argv[2]), index.d)).astype(np.float32)
 queries /= np.linalg.norm(queries, axis=1, keepdims=True)
@@ -268,17 +269,15 @@ def bench_cold(table: Table, index_dir: Path, env: dict[str, str], times: int) -
 def bench_warm(table: Table, index_dir: Path, queries: int) -> None:
     """In-process latency with the index and model loaded, on questions made of headlines."""
     from bot.answer import answer
-    from index.embed import load_encoder
-    from index.search import search
-    from index.store import open_index
+    from index.search.hybrid import search
+    from index.search.searcher import Searcher
 
-    opened = open_index(index_dir)
-    encoder = load_encoder()
-    titles = [t for (t,) in opened.catalog.execute("SELECT title FROM documents ORDER BY path")]
+    opened = Searcher.open(index_dir)
+    titles = [t for (t,) in opened.connection.execute("SELECT title FROM articles ORDER BY key")]
     questions = [f"what happened: {titles[i % len(titles)].lower()}?" for i in range(queries)]
-    answer(opened, encoder, questions[0])  # first query loads FAISS, BM25 and the ONNX session
-    search_p50, search_p95 = latencies(questions, lambda q: search(opened, encoder, q, 5))
-    answer_p50, answer_p95 = latencies(questions, lambda q: answer(opened, encoder, q, 5))
+    answer(opened, questions[0])  # the first query waits for the ONNX session
+    search_p50, search_p95 = latencies(questions, lambda q: search(opened, q, 5))
+    answer_p50, answer_p95 = latencies(questions, lambda q: answer(opened, q, 5))
     table.add(f"warm query, search only (p50 / p95 of {queries})", f"{search_p50 * 1000:.0f} ms / {search_p95 * 1000:.0f} ms")
     table.add(f"warm query, full answer (p50 / p95 of {queries})", f"{answer_p50 * 1000:.0f} ms / {answer_p95 * 1000:.0f} ms")
 
@@ -291,17 +290,16 @@ def bench_chat(table: Table, work: Path, env: dict[str, str], queries: int) -> N
 
     from bot import render
     from bot.answer import answer
-    from index.embed import load_encoder
-    from index.store import open_index
+    from index.search.searcher import Searcher
 
     index_dir = work / "seeds-index"
     run([BOT, "index", str(REPO / "seeds"), "--index-dir", str(index_dir)], env)
-    opened, encoder = open_index(index_dir), load_encoder()
+    opened = Searcher.open(index_dir)
     lines = (REPO / "tests" / "data" / "seeds_questions.jsonl").read_text().splitlines()
     asked = [json.loads(line)["question"] for line in lines]
     questions = [asked[n % len(asked)] for n in range(queries)]
     screen = Console(file=io.StringIO(), force_terminal=True, width=100, highlight=False)
-    turn = lambda q: screen.print(render.answer_text(answer(opened, encoder, q)))  # noqa: E731
+    turn = lambda q: screen.print(render.answer_text(answer(opened, q)))  # noqa: E731
     turn(questions[0])  # warm
     p50, p95 = latencies(questions, turn)
     table.add(
@@ -321,10 +319,8 @@ def bench_faiss(table: Table, work: Path, env: dict[str, str], vectors: int, dim
         block = rng.standard_normal((min(100_000, vectors - begin), dim), dtype=np.float32)
         block /= np.linalg.norm(block, axis=1, keepdims=True)
         index.add_with_ids(block, np.arange(begin, begin + len(block), dtype=np.int64))
-    from index.dense import FILE_NAME
-
     (work / "synthetic").mkdir()
-    path = work / "synthetic" / FILE_NAME
+    path = work / "synthetic" / "dense.faiss"
     faiss.write_index(index, str(path))
     del index
     searched = run([sys.executable, "-c", FAISS_SEARCH, str(path.parent), "20"], env)
@@ -390,7 +386,7 @@ How each number is taken:
   made of the indexed headlines. The `bot chat` row answers tests/data/seeds_questions.jsonl on
   an index of seeds/ and renders each answer as the REPL prints it (rich, 100 columns).
 - The synthetic FAISS index is an `IndexIDMap2(IndexFlatIP)` of random unit vectors, opened with
-  `index.dense.read(..., mmap=True)` as `bot ask` opens its index. Anonymous memory is what the
+  `index.ann.flat.open_index` as `bot ask` opens a flat segment. Anonymous memory is what the
   process really holds; file-backed pages are shared page cache that a real memory map can drop.
 """
     out.write_text(text, encoding="utf-8")

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot import answer as answer_module
 from bot import evaluate as ev
-from index.search import Settings
+from index.search.hybrid import Settings
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from index.embed import Encoder
-    from index.store import Index
+    from index.embed.encoder import Encoder
+    from index.search.searcher import Searcher
 
 MODES = {"dense": "dense", "bm25": "lexical", "hybrid": "hybrid"}
 RUNS = ("dense", "bm25", "hybrid", "hybrid-notitle")
@@ -128,29 +128,31 @@ def _key(text: str) -> str:
 
 def cached_encoder() -> CachedEncoder:
     """The bundled model behind the vector cache for it."""
-    from index.embed import load_encoder, model_info
+    from index.embed.load import load_encoder
+    from index.embed.model import model_info
     from index.locations import cache_dir
 
     info = model_info()
     return CachedEncoder(load_encoder(), cache_dir() / "eval" / f"{info.name}-{info.fingerprint}")
 
 
-def build(corpus: Path, index_dir: Path, encoder: CachedEncoder) -> "Index":
-    from index.embed import model_info
-    from index.store import open_index
-    from index.update import update
+def build(corpus: Path, index_dir: Path, encoder: CachedEncoder) -> "Searcher":
+    from index.indexer.update import update
+    from index.embed.model import model_info
+    from index.search.searcher import Searcher
 
     report = update(index_dir, [corpus], model_info(), lambda: encoder)
     encoder.save()
     log(
         f"indexed {corpus}: {report.documents} files, {report.chunks_total} passages ({report.seconds:.0f} s)"
     )
-    return open_index(index_dir)
+    return Searcher.open(index_dir, encoder=encoder)  # type: ignore[arg-type]
 
 
-def title_mismatches(index: "Index", passages: list[dict]) -> int:
+def title_mismatches(searcher: "Searcher", passages: list[dict]) -> int:
     """Files whose indexed headline is not their passage title (should be 0)."""
-    titles = {Path(p).name: e.title for p, e in index.manifest.files.items()}
+    rows = searcher.connection.execute("SELECT display, title FROM articles").fetchall()
+    titles = {Path(display).name: title for display, title in rows}
     return sum(titles.get(ev.PASSAGE_FILE.format(n)) != p["title"] for n, p in enumerate(passages))
 
 
@@ -160,12 +162,10 @@ def warm(encoder: CachedEncoder, cases: list[ev.Case]) -> None:
     encoder.save()
 
 
-def ask(
-    index: "Index", encoder: CachedEncoder, cases: list[ev.Case], settings: Settings
-) -> tuple[list[ev.Outcome], float]:
+def ask(searcher: "Searcher", cases: list[ev.Case], settings: Settings) -> tuple[list[ev.Outcome], float]:
     """One run: every case asked through the bot's answer path; (outcomes, seconds)."""
     began = time.perf_counter()
-    outcomes = ev.evaluate(index, encoder, cases, 10, settings)
+    outcomes = ev.evaluate(searcher, cases, 10, settings)
     return outcomes, time.perf_counter() - began
 
 
@@ -278,7 +278,7 @@ def main() -> None:
     results["answer_constants"] = {name: getattr(answer_module, name) for name in ANSWER_CONSTANTS}
     with tempfile.TemporaryDirectory(prefix="bot-eval-") as scratch:
         work = Path(scratch)
-        indexes: dict[bool, Index] = {}
+        indexes: dict[bool, Searcher] = {}
         if args.squad:
             passages, cases = ev.load_squad(args.squad, args.limit)
             for titled in sorted({not r.endswith("-notitle") for r in args.runs}, reverse=True):
@@ -296,9 +296,7 @@ def main() -> None:
         for name in args.runs:
             settings = dataclasses.replace(args.settings, mode=MODES[name.split("-")[0]])
             log(f"{name}: asking {len(cases)} questions")
-            outcomes, seconds = ask(
-                indexes[not name.endswith("-notitle")], encoder, cases, settings
-            )
+            outcomes, seconds = ask(indexes[not name.endswith("-notitle")], cases, settings)
             results["runs"][name] = summary(outcomes, seconds, settings)
         encoder.save()
     print(markdown(results["runs"]))

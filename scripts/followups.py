@@ -16,10 +16,11 @@ sys.path.insert(0, str(REPO))
 
 from bot.answer import answer  # noqa: E402
 from bot.conversation import Conversation, Turn, retrieval_query  # noqa: E402
-from index.clean import normalise  # noqa: E402
-from index.embed import load_encoder, model_info  # noqa: E402
-from index.store import open_index  # noqa: E402
-from index.update import update  # noqa: E402
+from index.embed.load import load_encoder  # noqa: E402
+from index.embed.model import model_info  # noqa: E402
+from index.indexer.update import update  # noqa: E402
+from index.search.searcher import Searcher  # noqa: E402
+from index.text.normalise import normalise  # noqa: E402
 
 CORPORA = {"seeds": REPO / "seeds", "bbc": REPO.parent / "shared" / "corpora" / "bbc"}
 DIALOGUES = REPO / "tests" / "data" / "dialogues.jsonl"
@@ -33,18 +34,18 @@ def hit(result, doc: str, gold: str) -> bool:  # noqa: ANN001
 def run(corpus: str, index_root: Path, encoder) -> list[dict]:  # noqa: ANN001
     directory = index_root / corpus
     update(directory, [CORPORA[corpus]], model_info(), lambda: encoder)
-    index = open_index(directory)
+    index = Searcher.open(directory, encoder=encoder)
     rows = []
     for line in DIALOGUES.read_text(encoding="utf-8").splitlines():
         dialogue = json.loads(line)
         if dialogue["corpus"] != corpus:
             continue
         conversation = Conversation()
-        first = answer(index, encoder, dialogue["first"], k=3)
+        first = answer(index, dialogue["first"], k=3)
         conversation.turns.append(Turn(dialogue["first"], dialogue["first"], [s.file for s in first.sources]))
-        alone = answer(index, encoder, dialogue["follow_up"], k=3)
+        alone = answer(index, dialogue["follow_up"], k=3)
         query, prefer = retrieval_query(dialogue["follow_up"], conversation)
-        with_context = answer(index, encoder, dialogue["follow_up"], k=3, query=query, prefer=prefer)
+        with_context = answer(index, dialogue["follow_up"], k=3, query=query, prefer=prefer)
         rows.append(
             {
                 "corpus": corpus,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import ModelInfo
+from index.embed.model import ModelInfo
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -69,9 +69,16 @@ def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
 
 
+def fake_model(folder: Path, name: str = "fake") -> ModelInfo:
+    """A model folder whose one file fixes its fingerprint; the encoder comes from the test."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "weights.txt").write_text(name, encoding="utf-8")
+    return ModelInfo(folder, name)
+
+
 @pytest.fixture
 def fake_info(tmp_path: Path) -> ModelInfo:
-    return ModelInfo(tmp_path, "fake", FakeEncoder.dim, FakeEncoder.max_tokens, "mean_tokens", True)
+    return fake_model(tmp_path / "fake-model")
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +87,7 @@ def real_encoder(session_cache: Path, tmp_path_factory: pytest.TempPathFactory):
     import os
 
     os.environ["BOT_CACHE_DIR"] = str(session_cache)
-    from index.embed import load_encoder
+    from index.embed.load import load_encoder
 
     return load_encoder()
 
@@ -88,9 +95,16 @@ def real_encoder(session_cache: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def seeds_index(real_encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001
     """The seeds indexed once with the real model; tests must not modify it."""
-    from index.embed import model_info
-    from index.update import update
+    from index.indexer.update import update
+    from index.embed.model import model_info
 
     directory = tmp_path_factory.mktemp("seeds-index")
     update(directory, [SEEDS], model_info(), lambda: real_encoder)
     return directory
+
+
+def open_searcher(index_dir: Path, encoder: object):  # noqa: ANN201
+    """A Searcher over index_dir that embeds questions with the given (fake or real) encoder."""
+    from index.search.searcher import Searcher
+
+    return Searcher.open(index_dir, encoder=encoder)  # type: ignore[arg-type]

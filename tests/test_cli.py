@@ -29,11 +29,21 @@ def test_index_reports_one_summary_line(indexed: Path) -> None:
     assert result.output.startswith("Index is up to date: 2 articles, 19 passages")
 
 
-def test_index_shows_dropped_boilerplate(indexed: Path) -> None:
-    result = runner.invoke(app, ["index", "--rebuild", "--show-dropped", str(indexed)])
-    assert result.exit_code == 0
-    assert "dropped from seeds/001_9a796acf6cb56087.txt (after the article): 'Read more'" in result.output
-    assert result.output.strip().splitlines()[-1].startswith("Indexed: 2 added, 0 changed, 0 removed")
+def test_show_lists_passages_and_dropped_boilerplate(indexed: Path) -> None:
+    result = runner.invoke(app, ["show", "seeds/001_9a796acf6cb56087.txt", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert set(shown) >= {"path", "title", "published", "author", "site", "url", "passages", "dropped"}
+    assert shown["title"] == "Putin Urges Peace Talks to End Syria 'Massacre'"
+    assert shown["passages"][0] == {"paragraph": 1, "text": shown["passages"][0]["text"]}
+    assert shown["passages"][0]["text"].startswith("President Vladimir Putin said the civil war")
+    assert {"text": "Read more", "why": "after the article"} in shown["dropped"]
+    assert {"text": "Support The Moscow Times!", "why": "before the article"} in shown["dropped"]
+    text = runner.invoke(app, ["show", "001_9a796acf6cb56087.txt"])
+    assert text.exit_code == 0 and "[after the article] Read more" in text.output
+    missing = runner.invoke(app, ["show", "nope.txt"])
+    assert missing.exit_code == 1
+    assert missing.output == "Error: No indexed article nope.txt. See what is indexed with: bot articles\n"
 
 
 def test_ask_prints_answer_with_citations_and_sources(indexed: Path) -> None:
@@ -83,7 +93,7 @@ def test_missing_path(isolated_dirs: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["index", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert result.output == f"Error: Path not found: {tmp_path / 'nope'}\n"
-    assert not (isolated_dirs / "manifest.json").exists()
+    assert not (isolated_dirs / "CURRENT").exists()
 
 
 def test_status_warns_about_changed_files(indexed: Path, isolated_dirs: Path) -> None:

@@ -6,7 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from index.documents import SourceFile, Unreadable, decode, discover, read_document
+from index.ingest.read import read_articles
+from index.ingest.decode import Unreadable, decode
+from index.ingest.discover import SourceFile, discover
 
 
 def source(path: Path) -> SourceFile:
@@ -54,17 +56,18 @@ def test_html_keeps_headline_and_body(tmp_path: Path) -> None:
         "</article><footer>Subscribe to our newsletter</footer></body></html>",
         encoding="utf-8",
     )
-    document = read_document(source(page))
-    assert document.title_hint == "Bridge reopens after repairs"
-    assert "Engineers replaced the steel cables" in document.text
-    assert "var x" not in document.text
+    article = read_articles(source(page)).articles[0]
+    assert article.metadata.title == "Bridge reopens after repairs"
+    assert "Engineers replaced the steel cables" in article.text
+    assert "var x" not in article.text
+    assert ("Home | News | Sport", "page furniture (not part of the article body)") in article.dropped
 
 
 def test_html_without_text_is_skipped(tmp_path: Path) -> None:
     page = tmp_path / "empty.html"
     page.write_text("<html><head><script>alert(1)</script></head><body></body></html>", encoding="utf-8")
     with pytest.raises(Unreadable, match="no article text"):
-        read_document(source(page))
+        read_articles(source(page))
 
 
 def test_discover_skips_other_files_by_name(tmp_path: Path) -> None:
@@ -74,9 +77,11 @@ def test_discover_skips_other_files_by_name(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.md").write_text("x")
     (tmp_path / "loop").symlink_to(tmp_path)
-    found, skipped = discover([tmp_path])
-    assert [f.display for f in found] == [f"{tmp_path.name}/a.txt", f"{tmp_path.name}/sub/c.md"]
-    assert [(p.name, r) for p, r in skipped] == [("b.pdf", "not a .txt, .md or .html file")]
+    (tmp_path / "draft.txt~").write_text("x")
+    (tmp_path / ".a.txt.swp").write_text("x")
+    found = discover([tmp_path])
+    assert [f.display for f in found.files] == [f"{tmp_path.name}/a.txt", f"{tmp_path.name}/sub/c.md"]
+    assert [(f.path.name, r) for f, r in found.skipped] == [("b.pdf", "not an article file (.txt, .md, .html, .rss, .atom, .xml)")]
 
 
 def test_bad_files_never_stop_the_others(tmp_path: Path, isolated_dirs: Path, real_encoder) -> None:  # noqa: ANN001

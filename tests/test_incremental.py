@@ -1,18 +1,23 @@
-"""Incremental updates with a fake encoder: only new or changed text is embedded, saves are atomic."""
+"""Incremental updates with a fake encoder: only new or changed text is embedded, commits are
+atomic, interrupted runs keep their work, deleted articles never answer again."""
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.answer import answer
-from index import dense, manifest
+from index.indexer import segments, update as update_module
+from index.indexer.update import Interrupted, update
 from index.errors import IndexNotFound, ModelMismatch, SaveFailed
-from index.search import Settings, search
-from index.store import open_index
-from index.update import update
+from index.ingest import read as read_module
+from index.ingest import decode
+from index.search.hybrid import Settings, search
+from index.search.searcher import Searcher
+from index.store import layout
 
-from conftest import FakeEncoder
+from conftest import FakeEncoder, fake_model, open_searcher
 
 ARTICLE = """{title}
 
@@ -41,16 +46,23 @@ def run(index_dir: Path, paths: list[Path], info, encoder: FakeEncoder, **option
     return update(index_dir, paths, info, lambda: encoder, **options)
 
 
+def texts(index_dir: Path) -> list[str]:
+    searcher = Searcher.open(index_dir, load_model=False)
+    try:
+        return [row[0] for row in searcher.connection.execute("SELECT text FROM chunks ORDER BY id")]
+    finally:
+        searcher.close()
+
+
 def test_adding_a_file_embeds_only_its_chunks(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
-    first = FakeEncoder()
-    report = run(isolated_dirs, [corpus], fake_info, first)
+    report = run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     assert (report.added, report.chunks_total) == (2, 4)
     write(corpus, "c.txt", "Museum reopens", "The city museum reopened with a dinosaur exhibition.")
     second = FakeEncoder()
     report = run(isolated_dirs, [], fake_info, second)
     assert (report.added, report.unchanged, report.chunks_embedded) == (1, 2, 2)
     assert all(text.startswith("Museum reopens. ") for text in second.embedded)
-    assert open_index(isolated_dirs).manifest.chunk_count() == 6
+    assert len(texts(isolated_dirs)) == 6
 
 
 def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
@@ -63,20 +75,20 @@ def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs:
         "Railway strike ends. Train drivers ended the walkout after a new pay offer. "
         "The minister spoke on Monday about the plan in detail."
     ]
-    index = open_index(isolated_dirs)
-    hits = search(index, encoder, "walkout pay offer", k=1).hits
+    hits = search(open_searcher(isolated_dirs, encoder), "walkout pay offer", k=1).hits
     assert hits[0].path == "news/b.txt"
 
 
 def test_reused_passages_keep_their_sentence_vectors(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
-    before = open_index(isolated_dirs)
-    ids = before.manifest.files[str(corpus / "b.txt")].chunk_ids
+    before = open_searcher(isolated_dirs, FakeEncoder())
+    ids = [r[0] for r in before.connection.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = 'news/b.txt'")]
     kept = {row.text: before.sentences([i])[i] for i, row in before.chunks(ids).items()}
     write(corpus, "b.txt", "Railway strike ends", "Train drivers ended the walkout after a new pay offer.")
     run(isolated_dirs, [], fake_info, FakeEncoder())
-    after = open_index(isolated_dirs)
-    rows = after.chunks(after.manifest.files[str(corpus / "b.txt")].chunk_ids)
+    after = open_searcher(isolated_dirs, FakeEncoder())
+    ids = [r[0] for r in after.connection.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = 'news/b.txt'")]
+    rows = after.chunks(ids)
     reused = [i for i, row in rows.items() if row.text in kept]
     assert len(reused) == 1
     spans, vectors = after.sentences(reused)[reused[0]]
@@ -90,22 +102,45 @@ def test_deleting_a_file_removes_its_chunks(corpus: Path, isolated_dirs: Path, f
     (corpus / "a.txt").unlink()
     report = run(isolated_dirs, [], fake_info, FakeEncoder())
     assert (report.removed, report.chunks_total) == (1, 2)
-    index = open_index(isolated_dirs)
-    texts = [row[0] for row in index.catalog.execute("SELECT text FROM chunks")]
-    assert not any("pumpkins" in t for t in texts)
-    assert index.dense.ntotal == 2
+    assert not any("pumpkins" in t for t in texts(isolated_dirs))
+    hits = search(open_searcher(isolated_dirs, FakeEncoder()), "pumpkins harvest festival", k=5).hits
+    assert all("pumpkins" not in h.text for h in hits)
 
 
-def test_nothing_changed_does_not_load_the_model(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_deleting_every_file_leaves_an_empty_index_that_never_answers(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
-    generation = open_index(isolated_dirs).manifest.generation
+    for path in corpus.iterdir():
+        path.unlink()
+    report = run(isolated_dirs, [], fake_info, FakeEncoder())
+    assert (report.removed, report.documents, report.chunks_total) == (2, 0, 0)
+    result = answer(open_searcher(isolated_dirs, FakeEncoder()), "Who brought pumpkins to the festival?")
+    assert result.abstained and not result.sources
+
+
+@pytest.mark.parametrize("contents", [{}, {"report.pdf": b"%PDF-1.4", "notes.docx": b"PK\x03\x04"}])
+def test_a_folder_without_articles_gives_a_valid_empty_index(tmp_path: Path, isolated_dirs: Path, fake_info, contents: dict) -> None:  # noqa: ANN001
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    for name, data in contents.items():
+        (folder / name).write_bytes(data)
+    report = run(isolated_dirs, [folder], fake_info, FakeEncoder())
+    assert (report.documents, report.chunks_total) == (0, 0)
+    assert [reason for _, reason in report.skipped] == ["not an article file (.txt, .md, .html, .rss, .atom, .xml)"] * len(contents)
+    again = run(isolated_dirs, [], fake_info, FakeEncoder())
+    assert again.up_to_date and not again.skipped  # skipped files are remembered, not repeated
+    assert answer(open_searcher(isolated_dirs, FakeEncoder()), "anything at all?").abstained
+
+
+def test_nothing_changed_does_not_load_the_model_or_write(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+    run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    generation = Searcher.open(isolated_dirs, load_model=False).generation
 
     def no_model() -> FakeEncoder:
         raise AssertionError("the model was loaded")
 
     report = update(isolated_dirs, [], fake_info, no_model)
     assert report.up_to_date
-    assert open_index(isolated_dirs).manifest.generation == generation
+    assert Searcher.open(isolated_dirs, load_model=False).generation == generation
 
 
 def test_identical_copies_are_indexed_once(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
@@ -115,55 +150,141 @@ def test_identical_copies_are_indexed_once(corpus: Path, isolated_dirs: Path, fa
     (corpus / "a.txt").unlink()
     report = run(isolated_dirs, [], fake_info, FakeEncoder())
     assert report.chunks_total == 4
-    files = open_index(isolated_dirs).manifest.files
-    assert files[str(corpus / "copy.txt")].duplicate_of is None
+    searcher = Searcher.open(isolated_dirs, load_model=False)
+    row = searcher.connection.execute("SELECT duplicate_of, passages FROM articles WHERE display = 'news/copy.txt'").fetchone()
+    assert row == (None, 2)
 
 
-def test_failure_during_save_keeps_the_old_index(
-    corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
-) -> None:
+def test_an_edit_made_while_indexing_is_not_lost(corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """The file changes after it was read and before the commit: the next run reads it again."""
+    real_read = decode.read_file
+
+    def read_then_edit(path: Path) -> decode.Read:
+        read = real_read(path)
+        if path.name == "b.txt":
+            write(corpus, "b.txt", "Railway strike ends", "Drivers returned to work on Tuesday morning.")
+            os.utime(path, ns=(read.mtime_ns + 10**9, read.mtime_ns + 10**9))
+        return read
+
+    monkeypatch.setattr(read_module, "read_file", read_then_edit)
+    run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    monkeypatch.undo()
+    report = run(isolated_dirs, [], fake_info, FakeEncoder())
+    assert report.changed == 1 and not report.up_to_date
+    assert any("returned to work on Tuesday" in t for t in texts(isolated_dirs))
+
+
+class _Stop(KeyboardInterrupt):
+    pass
+
+
+def test_an_interrupted_first_index_keeps_what_was_embedded(tmp_path: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(40):
+        write(folder, f"{n:02d}.txt", f"Story number {n}", f"Event {n} happened in town {n} with {n} people.")
+    monkeypatch.setattr("index.indexer.process.EMBED_BATCH", 10)
+    encoder = FakeEncoder()
+    calls = {"n": 0}
+    real = encoder.embed_passages
+
+    def interrupt_halfway(texts, spans):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise _Stop()
+        return real(texts, spans)
+
+    monkeypatch.setattr(encoder, "embed_passages", interrupt_halfway)
+    with pytest.raises(Interrupted) as stopped:
+        run(isolated_dirs, [folder], fake_info, encoder)
+    assert stopped.value.report.chunks_embedded == 40
+    with pytest.raises(IndexNotFound):
+        Searcher.open(isolated_dirs, load_model=False)
+    rest = FakeEncoder()
+    report = run(isolated_dirs, [folder], fake_info, rest)
+    assert report.chunks_total == 80 and report.chunks_embedded == 40  # 40 of 80 were kept
+
+
+def test_an_interrupted_update_leaves_the_previous_index(corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    before = texts(isolated_dirs)
+    for n in range(30):
+        write(corpus, f"new{n}.txt", f"Fresh story {n}", f"Something new number {n} happened today.")
+    monkeypatch.setattr("index.indexer.process.EMBED_BATCH", 10)
+    encoder = FakeEncoder()
+    calls = {"n": 0}
+    real = encoder.embed_passages
+
+    def interrupt(texts, spans):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise _Stop()
+        return real(texts, spans)
+
+    monkeypatch.setattr(encoder, "embed_passages", interrupt)
+    with pytest.raises(Interrupted):
+        run(isolated_dirs, [], fake_info, encoder)
+    assert texts(isolated_dirs) == before
+    report = run(isolated_dirs, [], fake_info, FakeEncoder())
+    assert report.chunks_embedded == 60 - 30 and report.chunks_total == 64
+
+
+def test_failure_during_save_keeps_the_old_index(corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     encoder = FakeEncoder()
     run(isolated_dirs, [corpus], fake_info, encoder)
-    before = answer(open_index(isolated_dirs), encoder, "Who ended their strike?")
+    before = answer(open_searcher(isolated_dirs, encoder), "Who ended their strike?")
     write(corpus, "c.txt", "Museum reopens", "The city museum reopened with a dinosaur exhibition.")
 
     def disk_full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(dense, "write", disk_full)
+    monkeypatch.setattr(segments, "write", disk_full)
     with pytest.raises(SaveFailed, match="No space left on device.*previous index is intact"):
         run(isolated_dirs, [], fake_info, FakeEncoder())
     monkeypatch.undo()
-    index = open_index(isolated_dirs)
-    assert index.manifest.chunk_count() == 4
-    assert answer(index, encoder, "Who ended their strike?") == before
-    assert not list(isolated_dirs.glob("*.tmp"))
+    assert len(texts(isolated_dirs)) == 4
+    assert answer(open_searcher(isolated_dirs, encoder), "Who ended their strike?") == before
     assert run(isolated_dirs, [], fake_info, FakeEncoder()).added == 1
 
 
-def test_index_from_another_model_is_refused(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_index_from_another_model_is_refused(corpus: Path, isolated_dirs: Path, fake_info, tmp_path: Path) -> None:  # noqa: ANN001
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
-    other = fake_info.__class__(fake_info.path, "other-model", 32, 64, "mean_tokens", True)
+    other = fake_model(tmp_path / "other-model", "other-model")
     with pytest.raises(ModelMismatch, match="--rebuild"):
         run(isolated_dirs, [], other, FakeEncoder())
-    assert manifest.read(isolated_dirs).encoder_name == "fake"
+    same_name = fake_model(tmp_path / "renamed" / "fake", "fake")
+    (same_name.path / "weights.txt").write_text("different weights")
+    with pytest.raises(ModelMismatch):  # a folder of the same name is not the same model
+        run(isolated_dirs, [], replace(same_name), FakeEncoder())
+    assert Searcher.open(isolated_dirs, load_model=False).meta.encoder_name == "fake"
 
 
 def test_rebuild_starts_over(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    first = layout.current(isolated_dirs)
     encoder = FakeEncoder()
     report = run(isolated_dirs, [], fake_info, encoder, rebuild=True)
     assert (report.added, report.chunks_embedded) == (2, 4)
+    assert layout.current(isolated_dirs) != first and not first.exists()
 
 
 def test_no_index_yet(isolated_dirs: Path) -> None:
     with pytest.raises(IndexNotFound, match="bot index PATH"):
-        open_index(isolated_dirs)
+        Searcher.open(isolated_dirs)
 
 
-def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(
-    tmp_path: Path, isolated_dirs: Path, fake_info  # noqa: ANN001
-) -> None:
+def test_many_small_updates_merge_their_segments(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+    folder = tmp_path / "stream"
+    folder.mkdir()
+    for n in range(segments.MAX_SEGMENTS + 4):
+        write(folder, f"{n:02d}.txt", f"Bulletin {n}", f"Item {n}: the river rose by {n} centimetres overnight.")
+        run(isolated_dirs, [folder], fake_info, FakeEncoder())
+    searcher = Searcher.open(isolated_dirs, load_model=False)
+    assert len(searcher.dense) <= segments.MAX_SEGMENTS
+    assert sum(s.size for s in searcher.dense) == len(texts(isolated_dirs)) == 2 * (segments.MAX_SEGMENTS + 4)
+
+
+def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
     """The sentence rerank: one sentence saying exactly what was asked beats a passage that
     matches as a whole (dense only here, so BM25 cannot decide it)."""
     folder = tmp_path / "news"
@@ -179,9 +300,13 @@ def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(
     )
     encoder = FakeEncoder()
     run(isolated_dirs, [folder], fake_info, encoder)
-    index = open_index(isolated_dirs)
+    searcher = open_searcher(isolated_dirs, encoder)
     question = "When did the old bridge reopen to traffic?"
     dense_only = Settings(lexical_weight=0.0, sentence_weight=0.0)
-    assert search(index, encoder, question, 2, dense_only).hits[0].path == "news/plans.txt"
+    assert search(searcher, question, 2, dense_only).hits[0].path == "news/plans.txt"
     reranked = replace(dense_only, sentence_weight=Settings().sentence_weight)
-    assert search(index, encoder, question, 2, reranked).hits[0].path == "news/notes.txt"
+    assert search(searcher, question, 2, reranked).hits[0].path == "news/notes.txt"
+
+
+def test_update_module_has_no_stray_state() -> None:
+    assert not hasattr(update_module, "_STATE")

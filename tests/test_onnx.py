@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from index.embed import TorchEncoder, model_info
-from index.onnx_export import ensure_onnx, onnx_path
-from index.search import search
-from index.store import open_index
+from index.embed.export import ensure_export, export_dir
+from index.embed.model import model_info
+from index.embed.reference import TorchEncoder
+from index.search.hybrid import search
 
-from conftest import REPO, SEEDS
+from conftest import REPO, SEEDS, open_searcher
 
 
 def varied_texts() -> list[str]:
@@ -40,8 +40,8 @@ def test_onnx_matches_torch(real_encoder) -> None:  # noqa: ANN001
 
 def test_sentence_vectors_match_torch(real_encoder) -> None:  # noqa: ANN001
     """Sentence vectors pooled from a passage's own pass agree across backends, spans in order."""
-    from index.sentences import sentences
-    from index.split import embed_spans, embed_text
+    from index.text.sentences import sentences
+    from index.text.split import embed_spans, embed_text
 
     paragraphs = [p for p in varied_texts() if len(sentences(p)) > 1][:20]
     texts = [embed_text("Putin Urges Peace Talks", p) for p in paragraphs]
@@ -55,11 +55,11 @@ def test_sentence_vectors_match_torch(real_encoder) -> None:  # noqa: ANN001
 
 
 def test_rankings_identical_on_the_seeds(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
-    index = open_index(seeds_index)
     torch_encoder = TorchEncoder(model_info())
+    onnx, torch = open_searcher(seeds_index, real_encoder), open_searcher(seeds_index, torch_encoder)
     for question in ["what did Putin say about Assad stepping down?", "Who is the Foreign Ministry spokesman?", "weapons to the opposition"]:
-        onnx_ids = [h.id for h in search(index, real_encoder, question, k=10).hits]
-        torch_ids = [h.id for h in search(index, torch_encoder, question, k=10).hits]
+        onnx_ids = [h.id for h in search(onnx, question, k=10).hits]
+        torch_ids = [h.id for h in search(torch, question, k=10).hits]
         assert onnx_ids == torch_ids
 
 
@@ -83,13 +83,37 @@ def test_export_is_rebuilt_when_the_model_changes(tmp_path: Path, real_encoder) 
     copy = tmp_path / "copy"
     shutil.copytree(model_info().path, copy)
     info = model_info(copy)
-    before = info.fingerprint
-    first = ensure_onnx(info)
-    assert first == onnx_path(info) and first.exists()
+    assert info.fingerprint == model_info().fingerprint  # a copy of the same files is the same model
     config = copy / "config.json"
     config.write_text(config.read_text() + "\n")
     changed = model_info(copy)
-    assert changed.fingerprint != before
-    second = ensure_onnx(changed)
-    assert second != first and second.exists()
-    assert not list(second.parent.glob("*.tmp*"))
+    assert changed.fingerprint != info.fingerprint
+    first, _ = ensure_export(info)
+    second, properties = ensure_export(changed)
+    assert second == export_dir(changed) != first and (second / "model.onnx").exists()
+    assert properties.dim == 384 and properties.pooling == "mean" and properties.normalize
+    assert not list(second.glob("*.tmp*"))
+
+
+def test_a_model_saved_by_the_installed_sentence_transformers_indexes(tmp_path: Path, real_encoder) -> None:  # noqa: ANN001
+    """Folders written by sentence-transformers 6 name the vector size `embedding_dimension`."""
+    import json
+
+    from sentence_transformers import SentenceTransformer
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    saved = tmp_path / "all-MiniLM-L6-v2"  # the bundled model's name, but not the bundled model
+    SentenceTransformer(str(model_info().path), device="cpu").save(str(saved))
+    assert "word_embedding_dimension" not in json.loads((saved / "1_Pooling" / "config.json").read_text())
+    corpus = tmp_path / "news"
+    shutil.copytree(SEEDS, corpus)
+    runner = CliRunner()
+    result = runner.invoke(app, ["index", str(corpus), "--model", str(saved)])
+    assert result.exit_code == 0, result.output
+    asked = runner.invoke(app, ["ask", "Who is the Foreign Ministry spokesman?", "--json"])
+    assert asked.exit_code == 0 and "Lukashevich" in asked.output
+    (saved / "config.json").write_text((saved / "config.json").read_text() + " ")
+    changed = runner.invoke(app, ["ask", "Who is the Foreign Ministry spokesman?"])
+    assert changed.exit_code == 1 and "has changed since the index was built" in changed.output

@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import lexical
-from index.relevance import Question, sentence_scores
+from index.scoring.bm25 import Bm25, Segment, SegmentWriter
+from index.scoring.relevance import Question, sentence_scores
+from index.scoring.tokenise import STOPWORDS, term_counts
 
 PASSAGES = [
     "The minister said the budget would rise.",
@@ -17,20 +18,26 @@ PASSAGES = [
 
 
 @pytest.fixture
-def bm25(tmp_path: Path) -> lexical.Lexical:
-    terms = [lexical.terms(passage) for passage in PASSAGES]
-    lexical.build(terms, list(range(1, len(PASSAGES) + 1)), tmp_path)
-    return lexical.Lexical.read(tmp_path)
+def bm25(tmp_path: Path) -> Bm25:
+    writer = SegmentWriter()
+    for chunk_id, passage in enumerate(PASSAGES, start=1):
+        writer.add(chunk_id, term_counts(passage))
+    writer.write(tmp_path / "segment")
+    return Bm25([Segment.open(tmp_path / "segment")], [None])
 
 
-def scores(question: Question, text: str, bm25: lexical.Lexical) -> list[float]:
+def scores(question: Question, text: str, bm25: Bm25) -> list[float]:
     spans = np.asarray([[0, len(text)]], dtype=np.int32)
     vectors = np.zeros((1, 3), dtype=np.float32)
-    return sentence_scores(question, text, spans, vectors, bm25).tolist()
+    return sentence_scores(question, text, spans, vectors, STOPWORDS).tolist()
 
 
-def test_rare_terms_count_more_than_common_ones(bm25: lexical.Lexical) -> None:
-    question = Question.of("What did the minister tell Lukashevich?", np.zeros(3, np.float32), bm25)
+def ask(text: str, bm25: Bm25) -> Question:
+    return Question.of(text, np.zeros(3, np.float32), bm25, STOPWORDS)
+
+
+def test_rare_terms_count_more_than_common_ones(bm25: Bm25) -> None:
+    question = ask("What did the minister tell Lukashevich?", bm25)
     assert "what" not in question.term_weights and "did" not in question.term_weights
     rare = scores(question, "Lukashevich arrived.", bm25)[0]
     common = scores(question, "The minister arrived.", bm25)[0]
@@ -46,18 +53,18 @@ def test_rare_terms_count_more_than_common_ones(bm25: lexical.Lexical) -> None:
     ],
 )
 def test_the_speaker_is_who_the_speech_verb_belongs_to(
-    asked: str, speaker: str, not_speaker: str, bm25: lexical.Lexical
+    asked: str, speaker: str, not_speaker: str, bm25: Bm25
 ) -> None:
-    question = Question.of(asked, np.zeros(3, np.float32), bm25)
+    question = ask(asked, bm25)
     assert question.speakers is not None
     assert question.speakers.search(f"{speaker} said so.")
     assert not question.speakers.search(f"{not_speaker} said so.")
 
 
-def test_the_speakers_reported_words_are_preferred(bm25: lexical.Lexical) -> None:
-    question = Question.of("what did Putin say about Assad?", np.zeros(3, np.float32), bm25)
+def test_the_speakers_reported_words_are_preferred(bm25: Bm25) -> None:
+    question = ask("what did Putin say about Assad?", bm25)
     quoted = scores(question, '"We do not think that Assad should leave," Putin said.', bm25)[0]
     narrated = scores(question, "Putin met Assad in Moscow.", bm25)[0]
     assert quoted > narrated + 0.4
-    plain = Question.of("Where did Putin meet Assad?", np.zeros(3, np.float32), bm25)
+    plain = ask("Where did Putin meet Assad?", bm25)
     assert plain.speakers is None

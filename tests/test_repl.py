@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.repl import ChatState, handle, run
-from index.store import open_index
 
-from conftest import SEEDS
+from conftest import SEEDS, open_searcher
 
 
 def plain(shown: object) -> str:
@@ -26,9 +25,7 @@ def plain(shown: object) -> str:
 
 @pytest.fixture
 def state(seeds_index: Path, real_encoder) -> ChatState:  # noqa: ANN001
-    chat = ChatState(seeds_index, open_index(seeds_index))
-    chat._encoder = real_encoder
-    return chat
+    return ChatState(seeds_index, open_searcher(seeds_index, real_encoder))
 
 
 def test_follow_up_uses_the_previous_turn(state: ChatState) -> None:
@@ -93,8 +90,7 @@ def test_reindex_picks_up_new_files(tmp_path: Path, isolated_dirs: Path, real_en
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
     assert CliRunner().invoke(app, ["index", str(seeds)]).exit_code == 0
-    chat = ChatState(isolated_dirs, open_index(isolated_dirs))
-    chat._encoder = real_encoder
+    chat = ChatState(isolated_dirs, open_searcher(isolated_dirs, real_encoder))
     (seeds / "extra.md").write_text(
         "# Lighthouse restored\n\nVolunteers restored the old lighthouse on the northern cape this summer.\n",
         encoding="utf-8",

@@ -24,17 +24,19 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-import index.embed
+import index.embed.load
+import index.embed.model
 from bot.answer import Answer, answer
 from bot.cli import app
-from index.clean import Cleaned, clean, normalise, units
-from index.embed import ModelInfo
+from index.indexer.update import update
+from index.embed.model import ModelInfo
 from index.errors import BadQuestion
-from index.split import embed_spans, embed_text, split
-from index.store import open_index
-from index.update import update
+from index.search.searcher import Searcher
+from index.text.furniture import Cleaned, clean
+from index.text.normalise import normalise, units
+from index.text.split import embed_spans, embed_text, split
 
-from conftest import bag_of_words
+from conftest import bag_of_words, fake_model as make_fake_model, open_searcher
 
 RUNNER = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
@@ -62,14 +64,18 @@ class WordHashEncoder:
 
 
 FAKE = WordHashEncoder()
-FAKE_INFO = ModelInfo(REPO / "tests", FAKE.name, FAKE.dim, FAKE.max_tokens, "mean_tokens", True)
+
+
+@pytest.fixture(scope="module")
+def fake_info(tmp_path_factory: pytest.TempPathFactory) -> ModelInfo:
+    return make_fake_model(tmp_path_factory.mktemp("fake-model"), FAKE.name)
 
 
 @pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_model(monkeypatch: pytest.MonkeyPatch, fake_info: ModelInfo) -> None:
     """`bot index` and `bot ask` load the fake encoder instead of the bundled model."""
-    monkeypatch.setattr(index.embed, "model_info", lambda path=None: FAKE_INFO)
-    monkeypatch.setattr(index.embed, "load_encoder", lambda path=None, backend="onnx": FAKE)
+    monkeypatch.setattr(index.embed.model, "model_info", lambda path=None: fake_info)
+    monkeypatch.setattr(index.embed.load, "load_encoder", lambda model=None, backend="onnx", on_prepare=None: FAKE)
 
 
 def invoke(*args: object) -> Result:
@@ -94,14 +100,14 @@ def assert_one_line_error(result: Result, *needles: str) -> str:
 
 
 def snapshot(index_dir: Path) -> dict[str, list[str]]:
-    """display -> chunk texts in order, read straight from the current generation's catalog."""
-    opened = open_index(index_dir)
+    """display -> chunk texts in order, read straight from the store."""
+    opened = Searcher.open(index_dir, load_model=False)
     try:
-        rows = opened.catalog.execute(
-            "SELECT d.display, c.text FROM chunks c JOIN documents d USING (path) ORDER BY d.display, c.start"
+        rows = opened.connection.execute(
+            "SELECT a.display, c.text FROM chunks c JOIN articles a ON a.id = c.article ORDER BY a.display, c.start"
         ).fetchall()
     finally:
-        opened.catalog.close()
+        opened.close()
     out: dict[str, list[str]] = {}
     for display, text in rows:
         out.setdefault(display, []).append(text)
@@ -151,11 +157,11 @@ def write_articles(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[str]]]:
+def base(tmp_path_factory: pytest.TempPathFactory, fake_info: ModelInfo) -> tuple[Path, dict[str, list[str]]]:
     """An index of the three articles (fake encoder) and its snapshot; copy it, never modify it."""
     root = tmp_path_factory.mktemp("base")
     articles = write_articles(root / "news")
-    update(root / "index", [articles], FAKE_INFO, lambda: FAKE)
+    update(root / "index", [articles], fake_info, lambda: FAKE)
     return root / "index", snapshot(root / "index")
 
 
@@ -259,8 +265,8 @@ def _one_mb_line() -> bytes:
 
 FILE_CASES = [
     FileCase("binary-random", _write("random.txt", bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8))), "skip", "binary"),
-    FileCase("binary-png", _write("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8), "skip", "binary"),
-    FileCase("binary-gzip-as-md", _write("archive.md", b"\x1f\x8b\x08\x00" + bytes(range(255, -1, -1)) * 8), "skip", "binary"),
+    FileCase("binary-png", _write("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8), "skip", "PNG image"),
+    FileCase("binary-gzip-as-md", _write("archive.md", b"\x1f\x8b\x08\x00" + bytes(range(255, -1, -1)) * 8), "skip", "gzip archive"),
     FileCase("empty", _write("empty.txt", b""), "skip", "empty file"),
     FileCase("whitespace-only", _write("blank.txt", b"  \n\r\n\t \n"), "skip", "empty file"),
     FileCase("invalid-utf8", _write("broken.txt", _body("Saturday").encode() + b"\xff\xfe\xc3(\xa0\xa1 end.\n"), "index"),
@@ -282,7 +288,7 @@ FILE_CASES = [
     FileCase("one-huge-word", _write("word.txt", b"Word wall\n\n" + b"x" * 200_000), "either"),
     FileCase("emoji-and-rtl", _write("emoji.txt", ("Fans 🎉 celebrate\n\n" + "مرحبا بالعالم 🎉🔥 " * 40 + "\n").encode()), "either"),
     FileCase("zero-width-and-combining", _write("zw.txt", _body("Cafe\u0301\u200b\u200d\ufeff day").encode()), "index"),
-    FileCase("symlink-loop", _symlink_loop, "skip", "symbolic links"),
+    FileCase("symlink-loop", _symlink_loop, "skip", "symbolic link"),
     FileCase("directory-symlink-loop", _directory_loop, "index"),
     FileCase("dangling-symlink", _dangling, "skip"),
     FileCase("symlink-to-dev-null", _to_dev_null, "skip"),
@@ -297,7 +303,7 @@ FILE_CASES = [
     FileCase("html-scripts-no-text", _write("empty.html", b"<html><head><script>alert('x')</script><style>p{}</style></head><body><script>var a=1;</script></body></html>"), "skip", "no article text"),
     FileCase("html-broken-markup", _write("broken.html", b"<html><body><p>Unclosed <b>tags <div></span>" + _body("Carnival").encode() + b"</i>"), "either"),
     FileCase("html-as-binary", _write("bin.htm", bytes(range(256)) * 20), "skip", "binary"),
-    FileCase("unknown-suffix", _write("report.pdf", b"%PDF-1.4\n" + bytes(range(256))), "skip", "not a .txt"),
+    FileCase("unknown-suffix", _write("report.pdf", b"%PDF-1.4\n" + bytes(range(256))), "skip", "not an article file"),
     FileCase("hidden-file", _write(".hidden.txt", _body("Hidden").encode()), "absent"),
     FileCase("directory-named-txt", _directory_named_txt, "index"),
     FileCase("sixty-levels-deep", _deep, "index"),
@@ -350,7 +356,9 @@ def test_hostile_file(
     assert lines[-1].startswith(("Indexed: ", "Index is up to date: ")), lines
     skips = [line for line in lines[:-1] if line.startswith("skipped ")]
     after = snapshot(index_copy)
-    titles = {entry.display: entry.title for entry in open_index(index_copy).manifest.files.values()}
+    opened = Searcher.open(index_copy, load_model=False)
+    titles = dict(opened.connection.execute("SELECT display, title FROM articles").fetchall())
+    opened.close()
     indexed = set(titles)
     hostile_indexed = {d for d in indexed if d.startswith("hostile/")}
     for display in hostile_indexed:  # every chunk fits the encoder's window
@@ -433,9 +441,9 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, objec
     with pytest.MonkeyPatch.context() as patch:
         # reuse an exported ONNX model when the caller points at one; never the user's cache
         patch.setenv("BOT_CACHE_DIR", os.environ.get("BOT_CACHE_DIR") or str(root / "cache"))
-        encoder = index.embed.load_encoder()
+        encoder = index.embed.load.load_encoder()
         encoder.embed(["warm up"])
-        update(root / "index", [write_articles(root / "news")], index.embed.model_info(), lambda: encoder)
+        update(root / "index", [write_articles(root / "news")], index.embed.model.model_info(), lambda: encoder)
     yield root / "index", encoder
 
 
@@ -481,7 +489,7 @@ def test_hostile_question_cli(
     question: str, expect: str, real: tuple[Path, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory, encoder = real
-    monkeypatch.setattr(index.embed, "load_encoder", lambda path=None, backend="onnx": encoder)
+    monkeypatch.setattr(index.embed.load, "load_encoder", lambda model=None, backend="onnx", on_prepare=None: encoder)
     before = snapshot(directory)
     result = invoke("ask", "--index-dir", directory, "--", question)
     if expect == "error" or (expect == "either" and result.exit_code != 0):
@@ -508,9 +516,9 @@ def test_hostile_question_cli(
 def test_hostile_question_library(question: str, real: tuple[Path, object]) -> None:
     """The library either answers or raises BadQuestion (a one-line UserError)."""
     directory, encoder = real
-    opened = open_index(directory)
+    opened = open_searcher(directory, encoder)
     try:
-        assert isinstance(answer(opened, encoder, question), Answer)  # type: ignore[arg-type]
+        assert isinstance(answer(opened, question), Answer)
     except BadQuestion:
         pass
 
@@ -518,15 +526,27 @@ def test_hostile_question_library(question: str, real: tuple[Path, object]) -> N
 # --- A. tampered index ------------------------------------------------------------------------
 
 
-def _gen(index_dir: Path) -> Path:
-    """The current generation directory (read from the manifest before any tampering)."""
-    generation = json.loads((index_dir / "manifest.json").read_text())["generation"]
-    return index_dir / f"gen-{generation:06d}"
+def _store(index_dir: Path) -> Path:
+    """The current store directory (read before any tampering)."""
+    return index_dir / (index_dir / "CURRENT").read_text().strip()
+
+
+def _part(index_dir: Path, relative: str) -> Path:
+    """A file of the index: CURRENT, the database, or a segment file ("dense", "bm25/<array>")."""
+    if relative == "CURRENT":
+        return index_dir / "CURRENT"
+    store = _store(index_dir)
+    if relative.startswith("dense"):
+        return next((store / "segments").glob("dense-*.faiss"))
+    if relative.startswith("bm25"):
+        folder = next((store / "segments").glob("bm25-*"))
+        return folder / relative.split("/", 1)[1] if "/" in relative else folder
+    return store / relative
 
 
 def _truncate(relative: str, keep: float = 0.5) -> Callable[[Path], None]:
     def tamper(index_dir: Path) -> None:
-        path = index_dir / relative if relative == "manifest.json" else _gen(index_dir) / relative
+        path = _part(index_dir, relative)
         data = path.read_bytes()
         path.write_bytes(data[: int(len(data) * keep)])
 
@@ -535,33 +555,32 @@ def _truncate(relative: str, keep: float = 0.5) -> Callable[[Path], None]:
 
 def _overwrite(relative: str, data: bytes) -> Callable[[Path], None]:
     def tamper(index_dir: Path) -> None:
-        path = index_dir / relative if relative == "manifest.json" else _gen(index_dir) / relative
-        path.write_bytes(data)
+        _part(index_dir, relative).write_bytes(data)
 
     return tamper
 
 
 def _delete(relative: str) -> Callable[[Path], None]:
     def tamper(index_dir: Path) -> None:
-        path = _gen(index_dir) / relative
+        path = _part(index_dir, relative)
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     return tamper
 
 
-def _edit_manifest(change: Callable[[dict], object]) -> Callable[[Path], None]:
+def _sql(statement: str) -> Callable[[Path], None]:
     def tamper(index_dir: Path) -> None:
-        path = index_dir / "manifest.json"
-        raw = json.loads(path.read_text())
-        replaced = change(raw)
-        path.write_text(json.dumps(raw if replaced is None else replaced))
+        connection = sqlite3.connect(_store(index_dir) / "store.sqlite")
+        connection.execute(statement)
+        connection.commit()
+        connection.close()
 
     return tamper
 
 
 def _flip_bytes(relative: str) -> Callable[[Path], None]:
     def tamper(index_dir: Path) -> None:
-        path = _gen(index_dir) / relative
+        path = _part(index_dir, relative)
         data = bytearray(path.read_bytes())
         for offset in range(len(data) // 3, len(data) // 3 + 64):
             data[offset] ^= 0x5A
@@ -574,11 +593,11 @@ def _faiss_of_dim(dim: int) -> Callable[[Path], None]:
     def tamper(index_dir: Path) -> None:
         import faiss
 
-        ids = np.asarray([i for e in open_index(index_dir).manifest.files.values() for i in e.chunk_ids], dtype=np.int64)
+        path = _part(index_dir, "dense")
+        ids = faiss.vector_to_array(faiss.read_index(str(path)).id_map)
         wrong = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        vectors = np.random.default_rng(0).standard_normal((len(ids), dim)).astype(np.float32)
-        wrong.add_with_ids(vectors, ids)
-        faiss.write_index(wrong, str(_gen(index_dir) / "dense.faiss"))
+        wrong.add_with_ids(np.random.default_rng(0).standard_normal((len(ids), dim)).astype(np.float32), ids)
+        faiss.write_index(wrong, str(path))
 
     return tamper
 
@@ -588,33 +607,17 @@ def _faiss_without_ids(index_dir: Path) -> None:
 
     plain = faiss.IndexFlatIP(FAKE.dim)
     plain.add(np.eye(FAKE.dim, dtype=np.float32)[:5])
-    faiss.write_index(plain, str(_gen(index_dir) / "dense.faiss"))
+    faiss.write_index(plain, str(_part(index_dir, "dense")))
 
 
-def _drop_table(index_dir: Path) -> None:
-    connection = sqlite3.connect(_gen(index_dir) / "catalog.sqlite")
-    connection.execute("DROP TABLE chunks")
-    connection.commit()
-    connection.close()
+def _postings_out_of_range(index_dir: Path) -> None:
+    path = _part(index_dir, "bm25/docs.npy")
+    np.save(path, np.full_like(np.load(path), 10**6))
 
 
-def _npy_out_of_range(index_dir: Path) -> None:
-    path = _gen(index_dir) / "lexical" / "indices.npy"
-    indices = np.load(path)
-    np.save(path, np.full_like(indices, 10**6))
-
-
-def _generation_is_a_file(index_dir: Path) -> None:
-    generation = _gen(index_dir)
-    shutil.rmtree(generation)
-    generation.write_bytes(b"not a directory")
-
-
-def _manifest_is_a_directory(index_dir: Path) -> None:
-    (index_dir / "manifest.json").unlink()
-    (index_dir / "manifest.json").mkdir()
-
-
+def _current_is_a_directory(index_dir: Path) -> None:
+    (index_dir / "CURRENT").unlink()
+    (index_dir / "CURRENT").mkdir()
 
 
 @dataclass(frozen=True)
@@ -630,38 +633,38 @@ class Tamper:
 
 
 TAMPERS = [
-    Tamper("manifest-truncated", _truncate("manifest.json"), "error"),
-    Tamper("manifest-empty", _overwrite("manifest.json", b""), "error"),
-    Tamper("manifest-binary", _overwrite("manifest.json", bytes(range(256))), "error"),
-    Tamper("manifest-a-list", _overwrite("manifest.json", b"[1, 2, 3]"), "error"),
-    Tamper("manifest-newer-format", _edit_manifest(lambda m: m.update(format_version=m["format_version"] + 1)), "error"),
-    Tamper("manifest-no-format", _edit_manifest(lambda m: m.pop("format_version")), "error"),
-    Tamper("manifest-missing-generation-dir", _edit_manifest(lambda m: m.update(generation=999)), "error"),
-    Tamper("manifest-generation-not-a-number", _edit_manifest(lambda m: m.update(generation="x")), "error"),
-    Tamper("manifest-unknown-field", _edit_manifest(lambda m: m.update(surprise=1)), "error"),
-    Tamper("manifest-file-entry-garbage", _edit_manifest(lambda m: m["files"].update(x={"bogus": 1})), "error"),
-    Tamper("manifest-wrong-dimension", _edit_manifest(lambda m: m.update(encoder_dim=48)), "error"),
-    Tamper("manifest-is-a-directory", _manifest_is_a_directory, "error", heals=False),
-    Tamper("catalog-truncated", _truncate("catalog.sqlite"), "error"),
-    Tamper("catalog-empty", _overwrite("catalog.sqlite", b""), "error"),
-    Tamper("catalog-garbage", _overwrite("catalog.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8), "error"),
-    Tamper("catalog-deleted", _delete("catalog.sqlite"), "error"),
-    Tamper("catalog-table-dropped", _drop_table, "error"),
-    Tamper("catalog-bytes-flipped", _flip_bytes("catalog.sqlite"), "either"),
-    Tamper("faiss-truncated", _truncate("dense.faiss"), "error"),
-    Tamper("faiss-empty", _overwrite("dense.faiss", b""), "error"),
-    Tamper("faiss-garbage", _overwrite("dense.faiss", bytes(range(256)) * 16), "error"),
-    Tamper("faiss-deleted", _delete("dense.faiss"), "error"),
-    Tamper("faiss-wrong-dimension", _faiss_of_dim(FAKE.dim * 2), "error"),
-    Tamper("faiss-without-id-map", _faiss_without_ids, "error"),
-    Tamper("lexical-array-truncated", _truncate("lexical/data.npy"), "error"),
-    Tamper("lexical-array-deleted", _delete("lexical/indices.npy"), "error"),
-    Tamper("lexical-vocab-garbage", _overwrite("lexical/vocab.json", b"{not json"), "error"),
-    Tamper("lexical-vocab-a-list", _overwrite("lexical/vocab.json", b"[]"), "error"),
-    Tamper("lexical-indices-out-of-range", _npy_out_of_range, "error"),
-    Tamper("lexical-directory-deleted", _delete("lexical"), "error"),
-    Tamper("generation-deleted", _delete(""), "error"),
-    Tamper("generation-is-a-file", _generation_is_a_file, "error"),
+    Tamper("pointer-truncated", _truncate("CURRENT"), "error"),
+    Tamper("pointer-empty", _overwrite("CURRENT", b""), "error"),
+    Tamper("pointer-binary", _overwrite("CURRENT", bytes(range(256))), "error"),
+    Tamper("pointer-to-missing-store", _overwrite("CURRENT", b"store-999999\n"), "error"),
+    Tamper("pointer-path-escape", _overwrite("CURRENT", b"../../etc\n"), "error"),
+    Tamper("pointer-is-a-directory", _current_is_a_directory, "error", heals=False),
+    Tamper("database-truncated", _truncate("store.sqlite"), "error"),
+    Tamper("database-empty", _overwrite("store.sqlite", b""), "error"),
+    Tamper("database-garbage", _overwrite("store.sqlite", b"SQLite format 3\x00" + bytes(range(256)) * 8), "error"),
+    Tamper("database-deleted", _delete("store.sqlite"), "error"),
+    Tamper("database-table-dropped", _sql("DROP TABLE chunks"), "error"),
+    Tamper("database-bytes-flipped", _flip_bytes("store.sqlite"), "either"),
+    Tamper("meta-newer-format", _sql("UPDATE meta SET value = '99' WHERE key = 'format_version'"), "error"),
+    Tamper("meta-deleted", _sql("DELETE FROM meta"), "error"),
+    Tamper("meta-not-json", _sql("UPDATE meta SET value = '{x' WHERE key = 'roots'"), "error"),
+    Tamper("meta-wrong-dimension", _sql("UPDATE meta SET value = '48' WHERE key = 'encoder_dim'"), "error"),
+    Tamper("meta-generation-not-a-number", _sql("UPDATE meta SET value = '\"x\"' WHERE key = 'generation'"), "error"),
+    Tamper("segment-row-deleted", _sql("DELETE FROM segments"), "either"),
+    Tamper("segment-count-wrong", _sql("UPDATE segments SET chunks = chunks + 5"), "error"),
+    Tamper("vector-blob-garbage", _sql("UPDATE vectors SET sentences = x'0102'"), "error"),
+    Tamper("dense-truncated", _truncate("dense"), "error"),
+    Tamper("dense-empty", _overwrite("dense", b""), "error"),
+    Tamper("dense-garbage", _overwrite("dense", bytes(range(256)) * 16), "error"),
+    Tamper("dense-deleted", _delete("dense"), "error"),
+    Tamper("dense-wrong-dimension", _faiss_of_dim(FAKE.dim * 2), "error"),
+    Tamper("dense-without-id-map", _faiss_without_ids, "error"),
+    Tamper("bm25-array-truncated", _truncate("bm25/tfs.npy"), "error"),
+    Tamper("bm25-array-deleted", _delete("bm25/docs.npy"), "error"),
+    Tamper("bm25-postings-out-of-range", _postings_out_of_range, "error"),
+    Tamper("bm25-folder-deleted", _delete("bm25"), "error"),
+    Tamper("segments-folder-deleted", _delete("segments"), "error"),
+    Tamper("store-deleted", lambda d: shutil.rmtree(_store(d)), "error"),
 ]
 
 
@@ -670,6 +673,13 @@ def _tamper_params(bug: Callable[[Tamper], str]) -> list:
         pytest.param(c, id=c.id, marks=(pytest.mark.xfail(reason=bug(c), strict=True),) if bug(c) else ())
         for c in TAMPERS
     ]
+
+
+def _roots(index_dir: Path) -> list[Path]:
+    connection = sqlite3.connect(_store(index_dir) / "store.sqlite")
+    roots = json.loads(connection.execute("SELECT value FROM meta WHERE key = 'roots'").fetchone()[0])
+    connection.close()
+    return [Path(r) for r in roots]
 
 
 @pytest.mark.parametrize("case", _tamper_params(lambda c: c.ask_bug))
@@ -687,7 +697,7 @@ def test_tampered_index_ask_and_status(case: Tamper, fake_model: None, index_cop
 @pytest.mark.parametrize("case", _tamper_params(lambda c: c.update_bug))
 def test_tampered_index_update_then_rebuild(case: Tamper, fake_model: None, index_copy: Path, tmp_path: Path) -> None:
     """`bot index` with a new file: success or one line; then `bot index --rebuild PATHS` heals it."""
-    sources = Path(json.loads((index_copy / "manifest.json").read_text())["roots"][0])
+    sources = _roots(index_copy)[0]
     case.apply(index_copy)
     fresh = tmp_path / "more"
     fresh.mkdir()
@@ -706,26 +716,42 @@ def test_tampered_index_update_then_rebuild(case: Tamper, fake_model: None, inde
 
 
 def test_rebuild_as_advised_reuses_the_indexed_folders(fake_model: None, index_copy: Path) -> None:
-    _flip_bytes("dense.faiss")(index_copy)
+    _flip_bytes("dense")(index_copy)
     result = invoke("index", "--rebuild", "--index-dir", index_copy)
     assert result.exit_code == 0, result.output
     assert invoke("ask", "who runs the café?", "--index-dir", index_copy).exit_code == 0
 
 
-def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: Path) -> None:
-    """A chat session keeps its Index open while other processes write two generations and more."""
-    from index.search import search
+def test_an_index_in_the_old_format_is_refused_then_rebuilt(fake_model: None, tmp_path: Path) -> None:
+    """Version 2 kept a manifest.json and generation folders: refused in one line, and
+    `bot index --rebuild` starts from the folders that manifest recorded."""
+    old = tmp_path / "old-index"
+    (old / "gen-000003").mkdir(parents=True)
+    news = write_articles(tmp_path / "old-news")
+    (old / "manifest.json").write_text(json.dumps({"format_version": 2, "generation": 3, "roots": [str(news)]}))
+    for args in (["ask", "who runs the café?"], ["status"], ["index"]):
+        assert_one_line_error(invoke(*args, "--index-dir", old), "older version", "bot index --rebuild")
+    rebuilt = invoke("index", "--rebuild", "--index-dir", old)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert not (old / "manifest.json").exists() and not (old / "gen-000003").exists()
+    assert "Zoë Ball" in invoke("ask", "who runs the café on the quay?", "--index-dir", old).stdout
 
-    sources = Path(json.loads((index_copy / "manifest.json").read_text())["roots"][0])
-    reader = open_index(index_copy)
+
+def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: Path, fake_info: ModelInfo) -> None:
+    """A chat session keeps its Searcher open while other processes write updates and a rebuild."""
+    from index.search.hybrid import search
+
+    sources = _roots(index_copy)[0]
+    reader = open_searcher(index_copy, FAKE)
     fresh = tmp_path / "more"
     fresh.mkdir()
-    for n, rebuild in enumerate((False, False, True)):
+    for n, rebuild in enumerate((False, False, True, False)):
         (fresh / f"new{n}.txt").write_text(_body(f"day {n}"), encoding="utf-8")
-        update(index_copy, [sources, fresh], FAKE_INFO, lambda: FAKE, rebuild=rebuild)
-    assert reader.manifest.generation < open_index(index_copy).manifest.generation - 2
-    hits = search(reader, FAKE, "who runs the café on the quay?", 3).hits
+        update(index_copy, [sources, fresh], fake_info, lambda: FAKE, rebuild=rebuild)
+    hits = search(reader, "who runs the café on the quay?", 3).hits
     assert hits and "Zoë Ball" in " ".join(h.text for h in hits)
+    assert reader.refresh()
+    assert len(search(reader, "ferry boats cross the fjord", 10).hits) >= 4
 
 
 def test_status_does_not_nag_about_files_that_cannot_be_indexed(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
@@ -743,7 +769,6 @@ def test_status_does_not_nag_about_files_that_cannot_be_indexed(fake_model: None
     assert "empty.txt" in invoke("status", "--index-dir", index_copy).stdout
 
 
-
 def test_file_names_with_newlines_stay_on_one_line(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
     folder = tmp_path / "odd"
     folder.mkdir()
@@ -758,17 +783,20 @@ def test_file_names_with_newlines_stay_on_one_line(fake_model: None, index_copy:
     answer_lines = invoke("ask", "what happened on Whitsun?", "--index-dir", index_copy).stdout.splitlines()
     assert any("odd/bell\\x07.txt ¶" in line for line in answer_lines)
 
-def test_stale_lock_and_leftover_generation_do_not_block(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
+
+def test_stale_lock_and_leftovers_do_not_block(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
     (index_copy / "lock").write_text("pid 999999")
-    leftover = index_copy / "gen-000777.tmp"
-    leftover.mkdir()
-    (leftover / "dense.faiss").write_bytes(b"half written")
+    orphan = _store(index_copy) / "segments" / "dense-000777.faiss"
+    orphan.write_bytes(b"half written")
+    stray = index_copy / "store-000999"
+    stray.mkdir()
+    (stray / "store.sqlite").write_bytes(b"half written")
     assert invoke("ask", "who runs the café?", "--index-dir", index_copy).exit_code == 0
     folder = tmp_path / "more"
     folder.mkdir()
     (folder / "new.txt").write_text(_body("Monday"), encoding="utf-8")
     assert invoke("index", folder, "--no-wait", "--index-dir", index_copy).exit_code == 0
-    assert not leftover.exists()
+    assert not orphan.exists() and not stray.exists()
 
 
 # --- A. planted pickles are never loaded ------------------------------------------------------
@@ -785,13 +813,12 @@ class _Planted:
 
 
 def _plant(index_dir: Path, marker: Path) -> None:
-    generation = _gen(index_dir)
+    store = _store(index_dir)
     payload = pickle.dumps(_Planted(marker))
-    for folder in (index_dir, generation, generation / "lexical"):
+    for folder in (index_dir, store, store / "segments", _part(index_dir, "bm25")):
         for name in ("index.pkl", "bm25.pkl", "dense.faiss.pkl", "params.pickle", "model.pt", "data.joblib"):
             (folder / name).write_bytes(payload)
-    # sanity: the payload really does create the marker when unpickled
-    pickle.loads(payload).close()
+    pickle.loads(payload).close()  # sanity: the payload really does create the marker when unpickled
     assert marker.exists()
     marker.unlink()
 
@@ -812,7 +839,7 @@ def test_pickle_inside_a_numpy_array_is_refused(fake_model: None, index_copy: Pa
     marker = tmp_path / "PWNED"
     array = np.empty(3, dtype=object)
     array[:] = [_Planted(marker)] * 3
-    np.save(_gen(index_copy) / "lexical" / "chunk_ids.npy", array, allow_pickle=True)
+    np.save(_part(index_copy, "bm25/chunk_ids.npy"), array, allow_pickle=True)
     assert_one_line_error(invoke("ask", "who runs the café?", "--index-dir", index_copy), "bot index --rebuild")
     invoke("index", "--index-dir", index_copy)
     assert not marker.exists()
@@ -908,7 +935,7 @@ def test_split_of_one_long_paragraph(body: str, budget: int) -> None:
 @PROPERTY
 @given(any_text, st.sampled_from(["", "Putin Urges Peace Talks"]))
 def test_sentence_spans_land_on_the_same_words_in_the_encoder_text(raw: str, title: str) -> None:
-    from index.sentences import sentences
+    from index.text.sentences import sentences
 
     text = normalise(raw)
     spans = sentences(text)

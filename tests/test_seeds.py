@@ -3,11 +3,9 @@
 from pathlib import Path
 
 from bot.answer import answer
-from index.clean import clean, normalise, sentence_keys
-from index.repeats import repeat_counts
-from index.store import open_index
+from index.text.furniture import clean
 
-from conftest import SEEDS
+from conftest import open_searcher
 
 NEWS_OPENINGS = [
     "Prime Minister Vladimir Putin on Friday accused the West",
@@ -57,8 +55,10 @@ APPEALS = [
 
 
 def _indexed_texts(seeds_index: Path) -> list[str]:
-    index = open_index(seeds_index)
-    return [row[0] for row in index.catalog.execute("SELECT text FROM chunks")]
+    from index.search.searcher import Searcher
+
+    searcher = Searcher.open(seeds_index, load_model=False)
+    return [row[0] for row in searcher.connection.execute("SELECT text FROM chunks")]
 
 
 def test_index_holds_every_news_paragraph_and_no_appeal(seeds_index: Path) -> None:
@@ -70,10 +70,11 @@ def test_index_holds_every_news_paragraph_and_no_appeal(seeds_index: Path) -> No
     assert len(texts) == len(NEWS_OPENINGS)
 
 
-def test_titles_are_the_headlines() -> None:
-    raws = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
-    counts = repeat_counts([sentence_keys(normalise(r)) for r in raws])
-    titles = [clean(raw, None, counts).title for raw in raws]
+def test_titles_are_the_headlines(seeds_index: Path) -> None:
+    from index.search.searcher import Searcher
+
+    searcher = Searcher.open(seeds_index, load_model=False)
+    titles = [row[0] for row in searcher.connection.execute("SELECT title FROM articles ORDER BY display")]
     assert titles == [
         "Putin Defends Syria Stance, But Calls for End to Violence",
         "Putin Urges Peace Talks to End Syria 'Massacre'",
@@ -81,7 +82,7 @@ def test_titles_are_the_headlines() -> None:
 
 
 def test_example_question_answers_from_the_leave_today_paragraph(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
-    result = answer(open_index(seeds_index), real_encoder, "what did Putin say about Assad stepping down?")
+    result = answer(open_searcher(seeds_index, real_encoder), "what did Putin say about Assad stepping down?")
     assert not result.abstained
     first = result.answer[0]
     source = result.sources[first.source - 1]
@@ -104,19 +105,19 @@ def test_answers_run_the_model_on_the_question_only(seeds_index: Path, real_enco
             seen.extend(texts)
             return real_encoder.embed(texts)
 
-    result = answer(open_index(seeds_index), Watching(), "Who is the Foreign Ministry spokesman?")
+    result = answer(open_searcher(seeds_index, Watching()), "Who is the Foreign Ministry spokesman?")
     assert "Alexander Lukashevich" in result.answer[0].text
     assert seen == ["Who is the Foreign Ministry spokesman?"]
 
 
 def test_spokesman_question_names_lukashevich(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
-    result = answer(open_index(seeds_index), real_encoder, "Who is the Foreign Ministry spokesman?")
+    result = answer(open_searcher(seeds_index, real_encoder), "Who is the Foreign Ministry spokesman?")
     assert not result.abstained
     assert "Alexander Lukashevich" in result.answer[0].text
 
 
 def test_unrelated_question_abstains(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
-    result = answer(open_index(seeds_index), real_encoder, "What is a good recipe for banana bread?")
+    result = answer(open_searcher(seeds_index, real_encoder), "What is a good recipe for banana bread?")
     assert result.abstained
     assert result.answer == []
 

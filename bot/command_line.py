@@ -1,0 +1,90 @@
+"""Command-line conventions shared by every command: one-line errors and their exit codes.
+
+Click prints a usage error as a box or as four lines (usage, hint, blank, error); scripts and
+people both read one line better. The group below runs click in non-standalone mode and maps
+what it raises: a usage error is `Error: …` and exit 2, a library error `Error: …` and exit 1,
+Ctrl-C exit 130.
+"""
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import typer
+from typer.core import TyperGroup
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OneLineErrors(TyperGroup):
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click's entry point
+        standalone = kwargs.get("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+            if not standalone:
+                return result
+            sys.exit(result if isinstance(result, int) else 0)
+        except click.exceptions.NoArgsIsHelpError as help_shown:
+            click.echo(help_shown.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as error:
+            click.echo(f"Error: {_usage_message(error)}", err=True)
+            sys.exit(2)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+
+
+def _usage_message(error: click.UsageError) -> str:
+    message = " ".join(error.format_message().split())
+    if isinstance(error, click.NoSuchOption | click.BadParameter | click.MissingParameter) or not error.ctx:
+        return message
+    return f"{message} (see: {error.ctx.command_path} -h)"
+
+
+def one_line_errors(command: F) -> F:
+    """Library errors become one line on stderr and exit 1; Ctrl-C exits 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from index.indexer.update import Interrupted
+        from index.errors import UserError
+
+        try:
+            return command(*args, **kwargs)
+        except UserError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(1) from None
+        except Interrupted as interrupted:
+            from bot.render import interrupted_text
+
+            typer.echo(interrupted_text(interrupted.report), err=True)
+            raise typer.Exit(130) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(130) from None
+        except OSError as error:
+            typer.echo(f"Error: {error.strerror or error} ({error.filename or 'file system'})", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def in_range(low: int, high: int, name: str) -> Callable[[int], int]:
+    """An option callback: `Error: -k must be between 1 and 50`, exit 2."""
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise click.UsageError(f"{name} must be between {low} and {high}")
+        return value
+
+    return check
+

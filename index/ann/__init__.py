@@ -1,0 +1,1 @@
+"""Dense search structures over the store's canonical vectors, rebuildable from them at any time."""

@@ -1,0 +1,30 @@
+"""Exact inner-product search, memory-mapped: opening costs nothing, whatever the size."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
+
+def build(vectors: "np.ndarray", ids: "np.ndarray", path: Path) -> dict:
+    import faiss
+
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+    if len(ids):
+        index.add_with_ids(vectors, ids)
+    faiss.write_index(index, str(path))
+    return {"kind": "flat"}
+
+
+def open_index(path: Path, params: dict) -> "faiss.Index":
+    import faiss
+
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+
+
+def search_parameters(params: dict, selector: "faiss.IDSelector | None") -> "faiss.SearchParameters":
+    import faiss
+
+    return faiss.SearchParameters(sel=selector) if selector is not None else faiss.SearchParameters()

@@ -1,0 +1,255 @@
+"""Deciding what an update does to articles: which are new, changed or gone, which identical
+copies are indexed once, which versions of a story count as one, which near-copies show as one.
+
+The planner reads only the stored articles an update touches: those of changed files, those
+sharing a sentence or a MinHash band with a changed article, and the members of the stories
+and copy clusters they belong to. A first build touches everything and so works in memory.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from index.indexer import neardup
+from index.ingest.article import Article
+from index.store import state
+from index.store.state import StoredArticle
+from index.text.normalise import normalise
+from index.text.repeats import sentence_keys
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import numpy as np
+
+MAX_HOLDERS = 50  # a sentence in more articles than this is furniture: it never links stories
+
+
+@dataclass
+class Incoming:
+    """An article read in this run, to be inserted under `id`."""
+
+    id: int
+    file: str
+    article: Article
+    text: str  # normalised
+    sha256: str
+    keys: set[int]
+    minhash: "np.ndarray"
+    duplicate_of: int | None = None
+    story: int = 0
+    cluster: int = 0
+    signature: str = ""
+
+    @property
+    def published(self) -> str | None:
+        return self.article.metadata.published
+
+
+@dataclass
+class Rechunk:
+    """A stored article whose text is unchanged but whose passages must be made again: another
+    story now repeats (or stops repeating) its sentences, or it replaces a deleted copy."""
+
+    stored: StoredArticle
+    signature: str
+    article: Article | None = None  # read again from its file, for its text
+    text: str = ""
+
+
+@dataclass
+class Plan:
+    incoming: list[Incoming] = field(default_factory=list)
+    delete: set[int] = field(default_factory=set)  # stored article ids
+    rechunk: list[Rechunk] = field(default_factory=list)
+    labels: dict[int, dict[str, int | None]] = field(default_factory=dict)  # stored id -> columns
+    demote: set[int] = field(default_factory=set)  # stored canonical articles that become copies
+    counts: dict[int, int] = field(default_factory=dict)  # sentence key -> stories (> 1 only)
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.incoming or self.delete or self.rechunk or self.labels or self.demote)
+
+
+def content_hash(article: Article, text: str) -> str:
+    """Identical copies share it: the same declared title and normalised text."""
+    return hashlib.sha256(f"{article.metadata.title or ''}\0{text}".encode()).hexdigest()
+
+
+def incoming(article: Article, file: str, article_id: int) -> Incoming:
+    text = normalise(article.text)
+    return Incoming(article_id, file, article, text, content_hash(article, text), sentence_keys(text), neardup.signature(text))
+
+
+def same_article(stored: StoredArticle, new: Incoming) -> bool:
+    metadata = new.article.metadata
+    return (stored.sha256, stored.published, stored.author, stored.site, stored.url) == (
+        new.sha256, metadata.published, metadata.author, metadata.site, metadata.url,
+    )
+
+
+def plan(connection: "sqlite3.Connection", arrivals: list[Incoming], gone: set[int]) -> Plan:
+    """The plan for inserting `arrivals` and deleting the stored articles `gone`."""
+    result = Plan(incoming=arrivals, delete=set(gone))
+    _duplicates(connection, result)
+    _stories(connection, result)
+    _clusters(connection, result)
+    return result
+
+
+def _order(published: str | None, display: str) -> tuple[str, str]:
+    """Which copy is indexed (and shown): the earliest published, then the first by path."""
+    return (published or "~", display)
+
+
+def _duplicates(connection: "sqlite3.Connection", result: Plan) -> None:
+    shas = {a.sha256 for a in result.incoming}
+    leaving = state.articles_where(connection, "id", result.delete)
+    shas |= {a.sha256 for a in leaving}
+    stored = [a for a in state.articles_where(connection, "sha256", shas) if a.id not in result.delete]
+    groups: dict[str, list[Incoming | StoredArticle]] = {}
+    for member in [*stored, *result.incoming]:
+        groups.setdefault(member.sha256, []).append(member)
+    for members in groups.values():
+        first = min(members, key=lambda m: _order(m.published, m.article.display if isinstance(m, Incoming) else m.display))
+        for member in members:
+            canonical = None if member is first else first.id
+            if isinstance(member, Incoming):
+                member.duplicate_of = canonical
+            elif member.duplicate_of != canonical:
+                if canonical is None:  # a copy that must now be indexed itself
+                    result.rechunk.append(Rechunk(member, ""))
+                elif member.duplicate_of is None:
+                    result.demote.add(member.id)
+                result.labels.setdefault(member.id, {})["duplicate_of"] = canonical
+
+
+class _Components:
+    """Union-find over article ids; a component's label is its smallest id."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, node: int) -> int:
+        self.parent.setdefault(node, node)
+        while self.parent[node] != node:
+            self.parent[node] = self.parent[self.parent[node]]
+            node = self.parent[node]
+        return node
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def label(self, node: int) -> int:
+        return self.find(node)
+
+
+def _stories(connection: "sqlite3.Connection", result: Plan) -> None:
+    """Stories (articles sharing a third of their sentences) and the repeat counts they give.
+
+    Only indexed (canonical) articles take part: identical copies would count a story twice. The
+    stored articles loaded are those sharing a sentence with a changed one, with every member of
+    their stories (a merge relabels them all); a story that loses a member is recomputed from
+    its remaining members' overlaps.
+    """
+    new = {a.id: a.keys for a in result.incoming if a.duplicate_of is None}
+    leaving = result.delete | result.demote
+    promoted = {r.stored.id for r in result.rechunk}
+    seeds = state.articles_where(connection, "id", leaving | promoted)
+    involved = {k for keys in new.values() for k in keys} | {k for a in seeds for k in a.keys}
+    near = {article for _, article in state.key_holders(connection, involved)}
+    near_rows = state.articles_where(connection, "id", near - leaving)
+    touched = {a.story for a in seeds if a.id in leaving}
+    loaded = {a.story for a in [*near_rows, *seeds]}
+    nodes = {
+        a.id: a for a in state.articles_where(connection, "story", loaded)
+        if a.id not in leaving and (a.duplicate_of is None or a.id in promoted)
+    }
+    nodes |= {a.id: a for a in seeds if a.id in promoted}
+    keys = {i: a.keys for i, a in nodes.items()} | new
+    holders_of: dict[int, set[int]] = {}
+    for key, article in state.key_holders(connection, {k for ks in keys.values() for k in ks}):
+        if article not in leaving:
+            holders_of.setdefault(key, set()).add(article)
+    for article_id, article_keys in keys.items():
+        for key in article_keys:
+            holders_of.setdefault(key, set()).add(article_id)
+    outside = {a for holders in holders_of.values() for a in holders} - set(keys)
+    outside_story = {a.id: a.story for a in state.articles_where(connection, "id", outside)}
+    components = _Components()
+    for article in nodes.values():
+        if article.story not in touched:
+            components.union(article.id, article.story)
+    _link_sharing(components, holders_of, keys)
+    label = {i: components.label(i) for i in keys} | outside_story
+    counts = {key: len({label[h] for h in holders}) for key, holders in holders_of.items()}
+    result.counts = {key: n for key, n in counts.items() if n > 1}
+    for article in result.incoming:
+        article.story = label.get(article.id, article.id)
+        if article.duplicate_of is None:
+            article.signature = signature(article.keys, result.counts)
+    rechunked = {r.stored.id: r for r in result.rechunk}
+    for article_id, article in nodes.items():
+        fresh = signature(article.keys, result.counts)
+        if article_id in rechunked:
+            rechunked[article_id].signature = fresh
+        elif fresh != article.signature:
+            result.rechunk.append(Rechunk(article, fresh))
+        if label[article_id] != article.story:
+            result.labels.setdefault(article_id, {})["story"] = label[article_id]
+
+
+def _link_sharing(components: _Components, holders_of: dict[int, set[int]], keys: dict[int, set[int]]) -> None:
+    """Join articles that share at least a third of the smaller one's sentences."""
+    from collections import Counter
+
+    shared: Counter[tuple[int, int]] = Counter()
+    for holders in holders_of.values():
+        present = sorted(h for h in holders if h in keys)
+        if 1 < len(holders) <= MAX_HOLDERS:
+            shared.update((a, b) for i, a in enumerate(present) for b in present[i + 1 :])
+    for (a, b), overlap in shared.items():
+        if overlap * 3 >= min(len(keys[a]), len(keys[b])):
+            components.union(a, b)
+
+
+def signature(keys: Iterable[int], counts: dict[int, int]) -> str:
+    """Changes when another story starts or stops sharing this article's sentences."""
+    shared = sorted((k, min(counts[k], 3)) for k in keys if k in counts)
+    return hashlib.blake2b(repr(shared).encode(), digest_size=8).hexdigest()
+
+
+def _clusters(connection: "sqlite3.Connection", result: Plan) -> None:
+    """Near-identical copies (identical ones included): candidates from the LSH bands, joined when
+    their signatures agree on THRESHOLD of their hashes. Every member of a candidate's cluster is
+    loaded (a merge relabels them all); a cluster that loses a member is recomputed."""
+    signatures = {a.id: a.minhash for a in result.incoming if not neardup.empty(a.minhash)}
+    new_bands = {(band, value) for minhash in signatures.values() for band, value in enumerate(neardup.bands(minhash))}
+    candidates = state.band_holders(connection, new_bands) - result.delete if new_bands else set()
+    leaving_rows = state.articles_where(connection, "id", result.delete)
+    touched = {a.cluster for a in leaving_rows}
+    loaded = touched | {a.cluster for a in state.articles_where(connection, "id", candidates)}
+    stored = {a.id: a for a in state.articles_where(connection, "cluster", loaded) if a.id not in result.delete}
+    components = _Components()
+    for article in stored.values():
+        if article.cluster not in touched:
+            components.union(article.id, article.cluster)
+        if (article.id in candidates or article.cluster in touched) and not neardup.empty(article.minhash):
+            signatures[article.id] = article.minhash
+    bands: dict[tuple[int, int], list[int]] = {}
+    for article_id, minhash in signatures.items():
+        for band, value in enumerate(neardup.bands(minhash)):
+            bands.setdefault((band, value), []).append(article_id)
+    for holders in bands.values():
+        for i, a in enumerate(holders):
+            for b in holders[i + 1 :]:
+                if components.find(a) != components.find(b) and neardup.similarity(signatures[a], signatures[b]) >= neardup.THRESHOLD:
+                    components.union(a, b)
+    for article in result.incoming:
+        article.cluster = components.label(article.id)
+    for article in stored.values():
+        if components.label(article.id) != article.cluster:
+            result.labels.setdefault(article.id, {})["cluster"] = components.label(article.id)

@@ -1,0 +1,142 @@
+"""Writing search segments, and merging them when there are too many or too many dead chunks.
+
+An update writes one small segment for the chunks it adds (the delta), so its cost follows the
+change. Segments merge by size tiers, as in Lucene: when there are more than MAX_SEGMENTS, the
+smaller ones merge into one; only when they together outgrow BASE_SHARE of the largest does the
+largest join them (rewriting everything, which then happens once per 25% growth of the index).
+A segment whose dead share passes DEAD_SHARE is rewritten without its dead chunks.
+"""
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index.ann import segment as dense
+from index.ann.segment import DenseSegment
+from index.scoring.bm25 import Bm25, Segment, SegmentWriter
+from index.store import catalog
+from index.store.database import Meta, read_meta, transaction
+from index.store.durable import fsync_dir, fsync_tree
+from index.store.layout import SEGMENTS
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MAX_SEGMENTS = 8
+BASE_SHARE = 0.25
+DEAD_SHARE = 0.3
+
+
+def dense_name(segment: int) -> str:
+    return f"dense-{segment:06d}.faiss"
+
+
+def bm25_name(segment: int) -> str:
+    return f"bm25-{segment:06d}"
+
+
+def write(store_dir: Path, segment: int, ids: "np.ndarray", vectors: "np.ndarray", terms: SegmentWriter) -> dict:
+    """Both files of a segment, durable before any transaction refers to them; returns its params."""
+    folder = store_dir / SEGMENTS
+    folder.mkdir(exist_ok=True)
+    params = dense.build(vectors, ids, folder / dense_name(segment))
+    terms.write(folder / bm25_name(segment))
+    fsync_tree(folder / bm25_name(segment))
+    with open(folder / dense_name(segment), "rb") as handle:
+        os.fsync(handle.fileno())
+    fsync_dir(folder)
+    return params
+
+
+def to_merge(segments: list[catalog.SegmentRow], dead: dict[int, int]) -> list[catalog.SegmentRow]:
+    """The segments the merge policy would merge now (empty: nothing to do)."""
+    if not segments:
+        return []
+    ordered = sorted(segments, key=lambda s: s.chunks)
+    rotten = [s for s in segments if s.chunks and dead.get(s.id, 0) / s.chunks > DEAD_SHARE]
+    if len(segments) <= MAX_SEGMENTS and not rotten:
+        return []
+    largest = ordered[-1]
+    small = ordered[:-1]
+    if sum(s.chunks for s in small) > BASE_SHARE * largest.chunks or largest in rotten:
+        return ordered
+    picked = {s.id: s for s in small if len(segments) > MAX_SEGMENTS}
+    picked |= {s.id: s for s in rotten}
+    return list(picked.values()) if len(picked) > 1 or rotten else []
+
+
+def merge(connection: sqlite3.Connection, store_dir: Path, merging: list[catalog.SegmentRow], segment: int, dim: int) -> tuple[int, dict]:
+    """Write one segment holding the live chunks of `merging`; returns (chunks, params). The
+    caller commits the swap (writer.retire_segments + a chunks.segment update)."""
+    import numpy as np
+
+    folder = store_dir / SEGMENTS
+    ids_by_segment = {s.id: [] for s in merging}
+    for chunk, old in connection.execute(
+        f"SELECT id, segment FROM chunks WHERE segment IN ({','.join('?' * len(merging))}) ORDER BY id",
+        [s.id for s in merging],
+    ):
+        ids_by_segment[old].append(chunk)
+    live = {i for ids in ids_by_segment.values() for i in ids}
+    terms = SegmentWriter()
+    for old in merging:
+        for chunk_id, length, term_hashes, tfs in Segment.open(folder / bm25_name(old.id)).documents():
+            if chunk_id in live:
+                terms.add_postings(chunk_id, length, term_hashes, tfs)
+    ids = np.asarray(terms.chunk_ids, dtype=np.int64)
+    vectors = np.zeros((len(ids), dim), dtype=np.float32)
+    for begin in range(0, len(ids), 50_000):
+        part = ids[begin : begin + 50_000].tolist()
+        found = catalog.passage_vectors(connection, part, dim)
+        vectors[begin : begin + len(part)] = [found[i] for i in part]
+    return len(ids), write(store_dir, segment, ids, vectors, terms)
+
+
+def files_of(segment: int) -> list[str]:
+    return [dense_name(segment), bm25_name(segment)]
+
+
+def remove_files(store_dir: Path, names: list[str]) -> None:
+    for name in names:
+        path = store_dir / SEGMENTS / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+@dataclass
+class Loaded:
+    """A store's metadata and all its segments, opened (memory-mapped) from one snapshot."""
+
+    meta: Meta
+    dense: list[DenseSegment]
+    bm25: Bm25
+
+
+def load(store_dir: Path, connection: sqlite3.Connection) -> Loaded:
+    """Open every segment the store lists; OSError or ValueError when one is missing or damaged."""
+    import numpy as np
+
+    with transaction(connection, write=False):
+        meta = read_meta(connection)
+        rows = catalog.segments(connection)
+        dead = catalog.tombstones(connection)
+        for table in ("articles", "chunks", "vectors", "files"):
+            connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+    folder = store_dir / SEGMENTS
+    dense_segments, lexical, masks = [], [], []
+    for row in rows:
+        dense_segments.append(DenseSegment.open(folder / dense_name(row.id), row.params, meta.encoder_dim, dead.get(row.id)))
+        segment = Segment.open(folder / bm25_name(row.id))
+        if len(segment.chunk_ids) != row.chunks or dense_segments[-1].size != row.chunks:
+            raise ValueError(
+                f"segment {row.id} holds {dense_segments[-1].size} vectors and {len(segment.chunk_ids)} "
+                f"BM25 documents, the store says {row.chunks}"
+            )
+        lexical.append(segment)
+        masks.append(np.flatnonzero(np.isin(segment.chunk_ids, dead[row.id])) if row.id in dead else None)
+    return Loaded(meta, dense_segments, Bm25(lexical, masks))

@@ -1,0 +1,212 @@
+"""`bot index`: bring the index up to date with its folders in one atomic, incremental update.
+
+Only files whose size or mtime changed are read; only passages whose text is new are embedded
+(their vectors are committed batch by batch, so an interrupted run resumes where it stopped);
+the change becomes visible in one SQLite transaction that also records a small new search
+segment. A rebuild writes a new store beside the old one and switches to it at the end.
+"""
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from index.embed.encoder import Encoder
+from index.embed.model import ModelInfo
+from index.errors import IndexCorrupt, PathNotFound, SaveFailed, UserError
+from index.indexer import segments
+from index.indexer.changes import changes, lstat, printable, read_files, store_key
+from index.indexer.commit import Passages, commit
+from index.indexer.plan import Plan, plan
+from index.indexer.process import Chunked, Progress, chunk_article, embed_key, vectors_for
+from index.indexer.report import Report
+from index.indexer.target import Target, housekeeping, open_target
+from index.ingest.decode import Unreadable
+from index.ingest.discover import SourceFile, discover
+from index.ingest.read import read_articles
+from index.store import catalog, layout, state, writer
+from index.store.database import transaction, write_meta
+from index.store.lock import writer_lock
+from index.text.normalise import normalise
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during an update: the index is unchanged; `report` says what was kept for next time."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__()
+        self.report = report
+
+
+def update(
+    index_dir: Path,
+    paths: Sequence[Path],
+    model: ModelInfo,
+    make_encoder: Callable[[], Encoder],
+    *,
+    rebuild: bool = False,
+    excludes: Sequence[str] = (),
+    wait: bool = True,
+    on_wait: Callable[[str], None] = lambda message: None,
+    progress: Progress | None = None,
+) -> Report:
+    """Bring the index at index_dir up to date with the files under paths (and earlier folders).
+
+    Args:
+        excludes: gitignore patterns to leave out, remembered with each folder in `paths`
+            (with no paths, with every indexed folder).
+    """
+    began = time.perf_counter()
+    report = Report()
+    with writer_lock(index_dir, wait, on_wait):
+        try:
+            store = open_target(index_dir, model, rebuild)
+            try:
+                _run(store, index_dir, paths, excludes, make_encoder, progress, report)
+            finally:
+                store.connection.close()
+        except KeyboardInterrupt:
+            raise Interrupted(report) from None
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"{layout.DATABASE}: {error}") from None
+        except OSError as error:
+            raise SaveFailed(
+                f"Could not save the index ({error.strerror or error}); the previous index is intact."
+            ) from None
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _run(
+    store: Target, index_dir: Path, paths: Sequence[Path], excludes: Sequence[str],
+    make_encoder: Callable[[], Encoder], progress: Progress | None, report: Report,
+) -> None:
+    if not store.fresh:
+        housekeeping(store, index_dir)
+    roots = _roots(store, paths, excludes, report)
+    found = discover(roots, store.meta.excludes)
+    to_read, skips, gone = changes(store, found, report)
+    if not (to_read or skips or gone) and not store.fresh:
+        report.up_to_date = True
+        _totals(store.connection, report)
+        return
+    if progress:
+        progress.reading(len(to_read))
+    arrivals, doomed, files = read_files(store, to_read, report, progress)
+    doomed |= {a.id for a in state.articles_where(store.connection, "file", gone)}
+    files += [(store_key(s.path), printable(s.display), *lstat(s.path), "skipped", reason) for s, reason in skips]
+    report.removed = len({a.file for a in state.articles_where(store.connection, "id", doomed)} & gone)
+    work = plan(store.connection, arrivals, doomed)
+    _reread(work)
+    chunked = {}
+    chunking = [a for a in work.incoming if a.duplicate_of is None] or work.rechunk
+    encoder = make_encoder() if chunking else None
+    if encoder is not None:
+        if store.meta.encoder_dim and encoder.dim != store.meta.encoder_dim:
+            raise IndexCorrupt(f"the index holds {store.meta.encoder_dim}-dim vectors, the model makes {encoder.dim}")
+        store.meta.encoder_dim = encoder.dim
+        for article in work.incoming:
+            if article.duplicate_of is None:
+                chunked[article.id] = _chunk(article.text, article.article.metadata.title, article.article.display, work.counts, encoder)
+        for rechunk in work.rechunk:
+            chunked[rechunk.stored.id] = _chunk(rechunk.text, rechunk.article.metadata.title if rechunk.article else None, rechunk.stored.display, work.counts, encoder)
+    keys = {i: [embed_key(c.title, chunk) for chunk in c.chunks] for i, c in chunked.items()}
+    items = [(c.title, chunk) for c in chunked.values() for chunk in c.chunks]
+    vectors = vectors_for(
+        store.connection, items, encoder, progress, len(chunked), lambda done: _committed(store, report, done)
+    ) if encoder is not None else None
+    report.chunks_embedded = vectors.embedded if vectors else 0
+    replaced = {a.key for a in state.articles_where(store.connection, "id", work.delete)}
+    arriving = {a.article.key for a in work.incoming}
+    report.articles_added = len(arriving - replaced)
+    report.articles_changed = len(arriving & replaced)
+    report.articles_removed = len(replaced - arriving)
+    report.duplicates = sum(1 for a in work.incoming if a.duplicate_of is not None)
+    store.meta = commit(
+        store.connection, store.directory, store.meta, work,
+        Passages(chunked, vectors.known if vectors else {}, keys), files, gone, store.sweep,
+    )
+    _merge(store)
+    if store.fresh:
+        layout.switch(index_dir, store.directory)
+        layout.remove_others(index_dir, keep={store.directory})
+    _totals(store.connection, report)
+
+
+def _chunk(text: str, title: str | None, display: str, counts: dict[int, int], encoder: Encoder) -> Chunked:
+    fallback = Path(display.split("#")[0]).stem.replace("_", " ")
+    return chunk_article(text, title, fallback, counts, encoder)
+
+
+def _committed(store: Target, report: Report, done: int) -> None:
+    """Before each batch of vectors is staged: count what is kept, and on the first, note that
+    a run that dies now leaves vectors the next run must sweep if it does not reuse them."""
+    report.chunks_embedded = done
+    if not store.meta.vectors_pending:
+        store.meta.vectors_pending = True
+        with transaction(store.connection):
+            write_meta(store.connection, store.meta)
+
+
+def _roots(store: Target, paths: Sequence[Path], excludes: Sequence[str], report: Report) -> list[Path]:
+    for path in paths:
+        if not path.exists():
+            raise PathNotFound(f"Path not found: {path}")
+    given = [Path(os.path.abspath(p)) for p in paths]
+    roots = set(given)
+    for previous in store.meta.roots:
+        if Path(previous).exists():
+            roots.add(Path(previous))
+        else:
+            report.skipped.append((previous, "indexed folder no longer exists; its files are removed"))
+    if not roots:
+        raise UserError("Nothing to index yet. Give a folder or file: bot index PATH")
+    for root in given or roots:
+        known = store.meta.excludes.setdefault(str(root), [])
+        known += [p for p in excludes if p not in known]
+    store.meta.excludes = {r: p for r, p in store.meta.excludes.items() if p and Path(r) in roots}
+    store.meta.roots = [str(r) for r in sorted(roots)]
+    return sorted(roots)
+
+
+def _reread(work: Plan) -> None:
+    """The text of stored articles to chunk again, read from their (unchanged) files."""
+    for rechunk in list(work.rechunk):
+        stored = rechunk.stored
+        try:
+            read = read_articles(SourceFile(Path(stored.file), stored.display.split("#")[0]))
+        except Unreadable:
+            read = None
+        article = next((a for a in read.articles if a.key == stored.key), None) if read else None
+        if article is None:
+            work.rechunk.remove(rechunk)
+            continue
+        rechunk.article, rechunk.text = article, normalise(article.text)
+
+
+def _merge(store: Target) -> None:
+    dead = dict(store.connection.execute("SELECT segment, count(*) FROM tombstones GROUP BY segment").fetchall())
+    merging = segments.to_merge(catalog.segments(store.connection), dead)
+    if not merging:
+        return
+    segment = store.meta.next_segment
+    chunks, params = segments.merge(store.connection, store.directory, merging, segment, store.meta.encoder_dim)
+    with transaction(store.connection):
+        old = [s.id for s in merging]
+        store.connection.execute(
+            f"UPDATE chunks SET segment = ? WHERE segment IN ({','.join('?' * len(old))})", [segment, *old]
+        )
+        names = [name for s in old for name in segments.files_of(s)]
+        writer.retire_segments(store.connection, old, names, store.meta.generation + 1)
+        if chunks:
+            writer.add_segment(store.connection, segment, chunks, params)
+        store.meta.generation += 1
+        store.meta.next_segment = segment + 1
+        write_meta(store.connection, store.meta)
+
+
+def _totals(connection: sqlite3.Connection, report: Report) -> None:
+    counts = catalog.counts(connection)
+    report.documents = int(counts["articles"])  # type: ignore[call-overload]
+    report.chunks_total = int(counts["chunks"])  # type: ignore[call-overload]

@@ -1,0 +1,137 @@
+"""Finding the article files under the indexed folders, minus what the user excluded.
+
+Exclusions are gitignore patterns (pathspec): `--exclude GLOB` options, remembered with their
+folder, and `.botignore` files, each applying to the folder it sits in and below, as
+.gitignore does. Hidden files and folders are never articles.
+"""
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index.errors import PathNotFound
+
+if TYPE_CHECKING:
+    import pathspec
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}
+SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
+IGNORE_FILE = ".botignore"
+# Editors' and downloaders' files that are never finished articles.
+TEMPORARY = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload", ".partial")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found under an indexed folder; `display` is its path as found under that folder."""
+
+    path: Path
+    display: str
+
+
+@dataclass
+class Found:
+    """What a walk found: the candidate article files, and files skipped by their name."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: list[tuple[SourceFile, str]] = field(default_factory=list)
+
+
+def display_of(path: Path, root: Path) -> str:
+    """How a file is named to the user: its folder's name, then its path below it."""
+    return path.name if root.is_file() else str(Path(root.name) / path.relative_to(root))
+
+
+def is_temporary(name: str) -> bool:
+    """Editor swap files, partial downloads and the like (a watcher ignores them too)."""
+    return name.startswith((".", "#")) or name.endswith(TEMPORARY)
+
+
+def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None) -> Found:
+    """Every article file under the roots, plus those skipped by name.
+
+    Args:
+        excludes: folder -> gitignore patterns given with --exclude for that folder.
+    Directories are walked without following symlinks, so a symlink loop cannot hang us.
+    """
+    found = Found()
+    seen: set[Path] = set()
+    for root in roots:
+        if not root.exists():
+            raise PathNotFound(f"Path not found: {root}")
+        patterns = (excludes or {}).get(str(root), [])
+        for path in _walk(root, patterns):
+            absolute = Path(os.path.abspath(path))
+            if absolute in seen:
+                continue
+            seen.add(absolute)
+            source = SourceFile(absolute, display_of(path, root))
+            reason = skip_reason(path)
+            if reason:
+                found.skipped.append((source, reason))
+            else:
+                found.files.append(source)
+    found.files.sort(key=lambda f: f.display)
+    return found
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why a file found by name is not an article (None when it may be one)."""
+    if not _utf8(str(path)):
+        return "file name is not valid UTF-8; rename the file"
+    if path.suffix.lower() not in SUFFIXES:
+        return "not an article file (.txt, .md, .html, .rss, .atom, .xml)"
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link"
+    if path.exists() and not path.is_file():
+        return "not a regular file"
+    return None
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _walk(root: Path, patterns: Sequence[str]) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    rules: list[tuple[Path, "pathspec.PathSpec"]] = []
+    if patterns:
+        rules.append((root, _spec(patterns)))
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        rules = [(base, spec) for base, spec in rules if base == here or base in here.parents]
+        if IGNORE_FILE in files:
+            try:
+                lines = (here / IGNORE_FILE).read_text(encoding="utf-8", errors="replace").splitlines()
+                rules.append((here, _spec(lines)))
+            except OSError:
+                pass
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _excluded(here / d, rules, True))
+        for name in sorted(files):
+            if not is_temporary(name) and not _excluded(here / name, rules, False):
+                yield here / name
+
+
+def _spec(lines: Sequence[str]) -> "pathspec.PathSpec":
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _excluded(path: Path, rules: list[tuple[Path, "pathspec.PathSpec"]], directory: bool) -> bool:
+    for base, spec in rules:
+        relative = path.relative_to(base).as_posix() + ("/" if directory else "")
+        if spec.match_file(relative):
+            return True
+    return False

@@ -1,0 +1,186 @@
+"""BM25 over immutable segments, scored with statistics summed over all of them.
+
+A segment is a folder of .npy arrays, memory-mapped: postings (term hash, document, term
+frequency) sorted by term, each document's length, and its chunk id. A query adds up the
+collection statistics (documents, total length, each term's document frequency) over every
+segment, so a small segment written for one new article scores exactly as if the whole index
+were one segment, as Lucene does with its per-index statistics. Chunks deleted since their
+segment was written (tombstones) still count in the statistics until a merge drops them, as in
+Lucene, but never score.
+
+Written by hand because no library does this: bm25s stores eager scores computed with its
+index's own idf, so a delta segment's scores would not compare with the base's, and SQLite FTS5
+scores every matching row of a common term (scripts/store_designs.py measures both).
+"""
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+K1, B = 1.2, 0.75  # Lucene's defaults
+ARRAYS = ("terms", "offsets", "docs", "tfs", "lengths", "chunk_ids")
+MAX_TF = 65535
+
+
+class SegmentWriter:
+    """Collects documents (a chunk id and its term counts), then writes one segment."""
+
+    def __init__(self) -> None:
+        self.chunk_ids: list[int] = []
+        self.lengths: list[int] = []
+        self._terms: list["np.ndarray"] = []
+        self._tfs: list["np.ndarray"] = []
+
+    def add(self, chunk_id: int, counts: Counter[int]) -> None:
+        import numpy as np
+
+        self.chunk_ids.append(chunk_id)
+        self.lengths.append(sum(counts.values()))
+        self._terms.append(np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)))
+        self._tfs.append(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
+
+    def add_postings(self, chunk_id: int, length: int, terms: "np.ndarray", tfs: "np.ndarray") -> None:
+        """A document copied from another segment (merging)."""
+        self.chunk_ids.append(chunk_id)
+        self.lengths.append(length)
+        self._terms.append(terms)
+        self._tfs.append(tfs)
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def write(self, directory: Path) -> None:
+        import numpy as np
+
+        docs = np.repeat(np.arange(len(self.chunk_ids), dtype=np.int32), [len(t) for t in self._terms])
+        terms = np.concatenate(self._terms) if self._terms else np.zeros(0, dtype=np.int64)
+        tfs = np.concatenate(self._tfs) if self._tfs else np.zeros(0, dtype=np.int64)
+        order = np.lexsort((docs, terms))
+        terms, docs, tfs = terms[order], docs[order], np.minimum(tfs[order], MAX_TF).astype(np.uint16)
+        unique, starts = np.unique(terms, return_index=True)
+        offsets = np.append(starts, len(terms)).astype(np.int64)
+        directory.mkdir(parents=True)
+        arrays = {
+            "terms": unique.astype(np.int64), "offsets": offsets, "docs": docs, "tfs": tfs,
+            "lengths": np.asarray(self.lengths, dtype=np.uint32),
+            "chunk_ids": np.asarray(self.chunk_ids, dtype=np.int64),
+        }
+        for name, array in arrays.items():
+            np.save(directory / f"{name}.npy", array, allow_pickle=False)
+
+
+@dataclass
+class Segment:
+    """One segment's arrays, memory-mapped."""
+
+    terms: "np.ndarray"
+    offsets: "np.ndarray"
+    docs: "np.ndarray"
+    tfs: "np.ndarray"
+    lengths: "np.ndarray"
+    chunk_ids: "np.ndarray"
+
+    @classmethod
+    def open(cls, directory: Path) -> "Segment":
+        """Raises ValueError (or OSError) for arrays that are missing, mistyped or disagree."""
+        import numpy as np
+
+        arrays = {n: np.load(directory / f"{n}.npy", mmap_mode="r", allow_pickle=False) for n in ARRAYS}
+        segment = cls(**arrays)
+        kinds = {"terms": "i", "offsets": "i", "docs": "i", "tfs": "u", "lengths": "u", "chunk_ids": "i"}
+        consistent = (
+            all(arrays[n].ndim == 1 and arrays[n].dtype.kind == kind for n, kind in kinds.items())
+            and len(segment.offsets) == len(segment.terms) + 1
+            and int(segment.offsets[0]) == 0
+            and int(segment.offsets[-1]) == len(segment.docs) == len(segment.tfs)
+            and len(segment.lengths) == len(segment.chunk_ids)
+        )
+        if not consistent:
+            raise ValueError(f"BM25 segment {directory.name}: arrays disagree")
+        return segment
+
+    def postings(self, term: int) -> "tuple[np.ndarray, np.ndarray]":
+        """(documents, term frequencies) holding the term (empty when it is not in the segment)."""
+        import numpy as np
+
+        at = int(np.searchsorted(self.terms, term))
+        if at >= len(self.terms) or int(self.terms[at]) != term:
+            return self.docs[:0], self.tfs[:0]
+        start, end = int(self.offsets[at]), int(self.offsets[at + 1])
+        if not 0 <= start <= end <= len(self.docs):
+            raise ValueError("BM25 postings out of range")
+        docs = self.docs[start:end]
+        if len(docs) and not (0 <= int(docs[0]) and int(docs.max()) < len(self.chunk_ids)):
+            raise ValueError("BM25 postings out of range")
+        return docs, self.tfs[start:end]
+
+    def documents(self) -> "Iterable[tuple[int, int, np.ndarray, np.ndarray]]":
+        """(chunk id, length, term hashes, term frequencies) of each document, for merging."""
+        import numpy as np
+
+        term_of_posting = np.repeat(np.asarray(self.terms), np.diff(np.asarray(self.offsets)))
+        order = np.argsort(np.asarray(self.docs), kind="stable")
+        bounds = np.searchsorted(np.asarray(self.docs)[order], np.arange(len(self.chunk_ids) + 1))
+        for doc, chunk_id in enumerate(np.asarray(self.chunk_ids).tolist()):
+            picked = order[bounds[doc] : bounds[doc + 1]]
+            yield chunk_id, int(self.lengths[doc]), term_of_posting[picked], np.asarray(self.tfs)[picked].astype(np.int64)
+
+
+class Bm25:
+    """BM25 over a set of segments, skipping the dead (tombstoned) chunks of each."""
+
+    def __init__(self, segments: Sequence[Segment], dead: Sequence["np.ndarray | None"]) -> None:
+        self.segments = list(segments)
+        self.dead = list(dead)
+        self.documents = sum(len(s.chunk_ids) for s in self.segments)
+        total = sum(int(s.lengths.sum()) for s in self.segments)
+        self.average_length = total / self.documents if self.documents else 1.0
+
+    def document_frequency(self, term: int) -> int:
+        return sum(len(s.postings(term)[0]) for s in self.segments)
+
+    def idf(self, term: int) -> float:
+        """Lucene's inverse document frequency (an unseen term is the rarest)."""
+        found = self.document_frequency(term)
+        return math.log(1 + (self.documents - found + 0.5) / (found + 0.5))
+
+    def search(self, terms: Iterable[int], k: int, allowed: "np.ndarray | None" = None) -> list[tuple[int, float]]:
+        """(chunk id, score) of the k best live chunks holding any of the terms (and, when given,
+        among the `allowed` chunk ids)."""
+        import numpy as np
+
+        wanted = sorted(set(terms))
+        if not wanted or not self.documents:
+            return []
+        weights = {term: self.idf(term) for term in wanted}
+        best_ids: list["np.ndarray"] = []
+        best_scores: list["np.ndarray"] = []
+        for segment, dead in zip(self.segments, self.dead):
+            scores = np.zeros(len(segment.chunk_ids), dtype=np.float32)
+            for term in wanted:
+                docs, tfs = segment.postings(term)
+                if not len(docs):
+                    continue
+                tf = tfs.astype(np.float32)
+                norm = K1 * (1 - B + B * segment.lengths[docs].astype(np.float32) / self.average_length)
+                scores[docs] += weights[term] * tf / (tf + norm)
+            if dead is not None:
+                scores[dead] = 0.0
+            if allowed is not None:
+                scores[~np.isin(segment.chunk_ids, allowed)] = 0.0
+            hit = np.flatnonzero(scores)
+            if len(hit) > k:
+                hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+            best_ids.append(np.asarray(segment.chunk_ids)[hit])
+            best_scores.append(scores[hit])
+        if not best_ids:
+            return []
+        ids, scores = np.concatenate(best_ids), np.concatenate(best_scores)
+        order = np.lexsort((ids, -scores))[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]

@@ -1,0 +1,39 @@
+"""Words as BM25 and the relevance features see them: lower-cased, stemmed, stopwords out."""
+
+import functools
+import hashlib
+import re
+from collections import Counter
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_TERM_CHARS = 40  # longer "words" are base64, URLs or glued text: never asked for
+# Lucene's English stopword list (the one bm25s ships), kept in the index's metadata so that a
+# query is always tokenised like the index it searches.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
+
+
+@functools.cache
+def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
+    """Lower-cased, stemmed words; punctuation and query syntax are simply not words."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords and len(w) <= MAX_TERM_CHARS]
+    return _stemmer().stemWords(words)
+
+
+@functools.lru_cache(maxsize=65536)
+def term_hash(term: str) -> int:
+    """A stemmed term as the signed 64-bit key the BM25 segments sort by."""
+    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def term_counts(text: str, stopwords: frozenset[str] = STOPWORDS) -> Counter[int]:
+    """Term hash -> occurrences: a passage as a BM25 segment stores it."""
+    return Counter(term_hash(term) for term in tokenize(text, stopwords))

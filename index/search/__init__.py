@@ -1,0 +1,1 @@
+"""Answering queries: Searcher.open(index_dir) is what the CLI, the chat and the evaluator use."""

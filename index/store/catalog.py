@@ -1,0 +1,151 @@
+"""Reading the store: the rows a search shows, the vectors it re-scores with, what it holds.
+
+Every function takes a connection and returns plain rows; the caller decides the transaction
+(a search reads inside one, for a consistent snapshot).
+"""
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.store import codec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_ARTICLE_COLUMNS = "a.id, a.key, a.file, a.display, a.title, a.published, a.author, a.site, a.url, a.duplicate_of, a.cluster, a.passages"
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article as citations, `bot articles` and `bot show` present it."""
+
+    id: int
+    key: str
+    file: str
+    display: str
+    title: str
+    published: str | None
+    author: str | None
+    site: str | None
+    url: str | None
+    duplicate_of: int | None
+    cluster: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A passage with the article it belongs to."""
+
+    id: int
+    article: ArticleRow
+    paragraph: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    id: int
+    chunks: int
+    params: dict
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def chunks(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, ChunkRow]:
+    """Chunk id -> row, for the ids that still exist."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        f"SELECT c.id, c.paragraph, c.start, c.end, c.text, {_ARTICLE_COLUMNS} "
+        f"FROM chunks c JOIN articles a ON a.id = c.article WHERE c.id IN ({_marks(ids)})",
+        list(ids),
+    )
+    return {row[0]: ChunkRow(row[0], ArticleRow(*row[5:]), row[1], row[2], row[3], row[4]) for row in rows}
+
+
+def sentences(connection: sqlite3.Connection, ids: Sequence[int], dim: int) -> "dict[int, tuple[np.ndarray, np.ndarray]]":
+    """Chunk id -> its sentences' (start, end) in the chunk text, and their vectors."""
+    import numpy as np
+
+    if not ids:
+        return {}
+    rows = connection.execute(
+        f"SELECT c.id, v.spans, v.sentences FROM chunks c JOIN vectors v ON v.id = c.vector WHERE c.id IN ({_marks(ids)})",
+        list(ids),
+    )
+    return {
+        chunk_id: (np.frombuffer(spans, dtype=np.int32).reshape(-1, 2), codec.unpack_sentences(vectors, dim))
+        for chunk_id, spans, vectors in rows
+    }
+
+
+def passage_vectors(connection: sqlite3.Connection, ids: Sequence[int], dim: int) -> "dict[int, np.ndarray]":
+    """Chunk id -> its canonical vector (float16 widened)."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        f"SELECT c.id, v.passage FROM chunks c JOIN vectors v ON v.id = c.vector WHERE c.id IN ({_marks(ids)})",
+        list(ids),
+    ).fetchall()
+    matrix = codec.unpack_passages([blob for _, blob in rows], dim)
+    return {chunk_id: matrix[row] for row, (chunk_id, _) in enumerate(rows)}
+
+
+def segments(connection: sqlite3.Connection) -> list[SegmentRow]:
+    return [SegmentRow(i, n, json.loads(params)) for i, n, params in connection.execute(
+        "SELECT id, chunks, params FROM segments ORDER BY id"
+    )]
+
+
+def tombstones(connection: sqlite3.Connection) -> "dict[int, np.ndarray]":
+    """Segment id -> the chunk ids deleted from it since it was written."""
+    import numpy as np
+
+    found: dict[int, list[int]] = {}
+    for chunk, segment in connection.execute("SELECT chunk, segment FROM tombstones"):
+        found.setdefault(segment, []).append(chunk)
+    return {segment: np.asarray(ids, dtype=np.int64) for segment, ids in found.items()}
+
+
+def articles(connection: sqlite3.Connection, where: str = "", parameters: Sequence[object] = ()) -> list[ArticleRow]:
+    """Articles (duplicates included) matching an SQL condition on `a`, newest first."""
+    condition = f"WHERE {where}" if where else ""
+    rows = connection.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM articles a {condition} "
+        "ORDER BY a.published IS NULL, a.published DESC, a.display",
+        list(parameters),
+    )
+    return [ArticleRow(*row) for row in rows]
+
+
+def article_chunks(connection: sqlite3.Connection, article: int) -> list[tuple[int, int, str]]:
+    """(chunk id, paragraph, text) of an article's passages, in reading order."""
+    return connection.execute(
+        "SELECT id, paragraph, text FROM chunks WHERE article = ? ORDER BY start", (article,)
+    ).fetchall()
+
+
+def dropped(connection: sqlite3.Connection, article: int) -> list[tuple[str, str]]:
+    row = connection.execute("SELECT dropped FROM articles WHERE id = ?", (article,)).fetchone()
+    return [tuple(pair) for pair in json.loads(row[0])] if row else []
+
+
+def counts(connection: sqlite3.Connection) -> dict[str, object]:
+    """Totals for `bot status` and the chat banner."""
+    files, articles_, duplicates, first, last = connection.execute(
+        "SELECT (SELECT count(*) FROM files WHERE state = 'indexed'), count(*), "
+        "sum(duplicate_of IS NOT NULL), min(published), max(published) FROM articles"
+    ).fetchone()
+    chunks_ = connection.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    return {
+        "files": files, "articles": articles_ - (duplicates or 0), "copies": duplicates or 0,
+        "chunks": chunks_, "first_published": first, "last_published": last,
+    }

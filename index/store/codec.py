@@ -1,0 +1,77 @@
+"""How vectors are kept in the store: passages as float16, sentences in 4 bits.
+
+Sentence vectors are the store's largest part (3.7 per passage on BBC news). At float16 a
+million passages would need 2.8 GB for them alone. Four bits per dimension after a fixed random
+rotation (which spreads each vector's energy evenly over the dimensions, so one scale per vector
+fits all of them) keep their cosines to a question within 0.005 of the float16 ones on average
+(99th percentile 0.016, on 7,000 BBC sentences), at a quarter of the size. The rotation is seeded, so it
+needs no training and no stored codebook, and any model dimension works.
+"""
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+LEVELS = 7  # codes -7..7 in a nibble
+STEP = 0.4  # quantisation step, in root-mean-square units of the rotated vector (range ±2.8)
+_SEED = 20261201
+
+
+@functools.cache
+def _rotation(dim: int) -> "np.ndarray":
+    import numpy as np
+
+    matrix = np.random.default_rng(_SEED).standard_normal((dim, dim))
+    q, r = np.linalg.qr(matrix)
+    return (q * np.sign(np.diag(r))).astype(np.float32)
+
+
+def pack_passage(vector: "np.ndarray") -> bytes:
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def unpack_passages(blobs: "list[bytes]", dim: int) -> "np.ndarray":
+    import numpy as np
+
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(-1, dim).astype(np.float32)
+
+
+def pack_sentences(vectors: "np.ndarray") -> bytes:
+    """n vectors of `dim` floats -> n float32 scales, then n * dim/2 bytes of nibbles."""
+    import numpy as np
+
+    if len(vectors) == 0:
+        return b""
+    rotated = np.asarray(vectors, dtype=np.float32) @ _rotation(vectors.shape[1])
+    scales = np.sqrt((rotated**2).mean(axis=1, keepdims=True)) * STEP
+    scales[scales == 0] = 1.0
+    codes = (np.clip(np.rint(rotated / scales), -LEVELS, LEVELS) + LEVELS).astype(np.uint8)
+    if codes.shape[1] % 2:
+        codes = np.pad(codes, ((0, 0), (0, 1)), constant_values=LEVELS)
+    nibbles = (codes[:, 0::2] << 4) | codes[:, 1::2]
+    return scales.astype(np.float32).tobytes() + nibbles.tobytes()
+
+
+def unpack_sentences(blob: bytes, dim: int) -> "np.ndarray":
+    """The vectors pack_sentences kept (rotated back, so they compare with unrotated questions)."""
+    import numpy as np
+
+    width = (dim + 1) // 2
+    count = len(blob) // (4 + width)
+    if count * (4 + width) != len(blob):
+        raise ValueError("sentence vectors of the wrong size")
+    if count == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    scales = np.frombuffer(blob[: 4 * count], dtype=np.float32).reshape(count, 1)
+    nibbles = np.frombuffer(blob[4 * count :], dtype=np.uint8).reshape(count, width)
+    codes = np.empty((count, width * 2), dtype=np.float32)
+    codes[:, 0::2] = nibbles >> 4
+    codes[:, 1::2] = nibbles & 0x0F
+    rotated = (codes[:, :dim] - LEVELS) * scales
+    return rotated @ _rotation(dim).T

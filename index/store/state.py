@@ -1,0 +1,129 @@
+"""What the writer reads of the store to plan an update: files, articles, shared sentences, copies.
+
+Everything is fetched for the articles an update touches, never for the whole index, so adding
+one article to a million passages reads a few rows.
+"""
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class FileState:
+    display: str
+    size: int
+    mtime_ns: int
+    state: str  # 'indexed', 'unreadable' or 'skipped'
+    reason: str | None
+
+
+@dataclass
+class StoredArticle:
+    """An article row as the planner needs it."""
+
+    id: int
+    key: str
+    file: str
+    display: str
+    sha256: str
+    title: str
+    published: str | None
+    author: str | None
+    site: str | None
+    url: str | None
+    duplicate_of: int | None
+    story: int
+    cluster: int
+    signature: str
+    keys_blob: bytes
+    minhash_blob: bytes
+
+    @property
+    def keys(self) -> set[int]:
+        import numpy as np
+
+        return set(np.frombuffer(self.keys_blob, dtype=np.int64).tolist())
+
+    @property
+    def minhash(self) -> "np.ndarray":
+        import numpy as np
+
+        return np.frombuffer(self.minhash_blob, dtype=np.uint64)
+
+
+_COLUMNS = "id, key, file, display, sha256, title, published, author, site, url, duplicate_of, story, cluster, signature, keys, minhash"
+
+
+def _batches(values: Iterable, size: int = BATCH) -> Iterable[list]:
+    batch: list = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def files(connection: sqlite3.Connection) -> dict[str, FileState]:
+    """Every file row: a no-op update compares them all with the disk, so they are read in one go."""
+    return {
+        path: FileState(display, size, mtime, state, reason)
+        for path, display, size, mtime, state, reason in connection.execute(
+            "SELECT path, display, size, mtime_ns, state, reason FROM files"
+        )
+    }
+
+
+def articles_where(connection: sqlite3.Connection, column: str, values: Iterable[object]) -> list[StoredArticle]:
+    """Articles whose `column` (file, sha256, id, story or cluster) is one of the values."""
+    assert column in {"file", "sha256", "id", "story", "cluster"}
+    found: dict[int, StoredArticle] = {}
+    for batch in _batches(set(values)):
+        for row in connection.execute(f"SELECT {_COLUMNS} FROM articles WHERE {column} IN ({_marks(batch)})", batch):
+            found[row[0]] = StoredArticle(*row)
+    return list(found.values())
+
+
+def key_holders(connection: sqlite3.Connection, keys: Iterable[int]) -> list[tuple[int, int]]:
+    """(sentence key, article) for the keys: which indexed stories contain each sentence."""
+    pairs: list[tuple[int, int]] = []
+    for batch in _batches(set(keys)):
+        pairs += connection.execute(f"SELECT key, article FROM sentence_keys WHERE key IN ({_marks(batch)})", batch).fetchall()
+    return pairs
+
+
+def band_holders(connection: sqlite3.Connection, bands: Iterable[tuple[int, int]]) -> set[int]:
+    """Articles sharing any (band, hash) with a signature: candidates for being its copy."""
+    found: set[int] = set()
+    for batch in _batches(list(bands)):
+        condition = " OR ".join("(band = ? AND hash = ?)" for _ in batch)
+        flat = [value for pair in batch for value in pair]
+        found.update(row[0] for row in connection.execute(f"SELECT article FROM lsh WHERE {condition}", flat))
+    return found
+
+
+def next_article_id(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0])
+
+
+def known_vectors(connection: sqlite3.Connection, keys: Sequence[bytes]) -> dict[bytes, tuple[int, bytes]]:
+    """Embed key -> (vector id, float16 passage vector) for the keys already embedded."""
+    found: dict[bytes, tuple[int, bytes]] = {}
+    for batch in _batches(keys):
+        for vector_id, key, passage in connection.execute(
+            f"SELECT id, key, passage FROM vectors WHERE key IN ({_marks(batch)})", batch
+        ):
+            found[key] = (vector_id, passage)
+    return found

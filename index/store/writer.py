@@ -1,0 +1,116 @@
+"""Writing the store: every statement the update runs, inside the caller's transaction (except
+stage_vectors, which commits each batch of new vectors on its own, as a checkpoint)."""
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from index.store import codec
+from index.store.database import transaction
+from index.store.state import _batches, _marks
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def stage_vectors(
+    connection: sqlite3.Connection, rows: Sequence[tuple[bytes, "np.ndarray", list[tuple[int, int]], "np.ndarray"]]
+) -> dict[bytes, tuple[int, bytes]]:
+    """Store (key, passage vector, sentence spans, sentence vectors) rows and commit them."""
+    import numpy as np
+
+    packed = [
+        (key, codec.pack_passage(vector), np.asarray(spans, dtype=np.int32).tobytes(), codec.pack_sentences(np.asarray(sentences)))
+        for key, vector, spans, sentences in rows
+    ]
+    with transaction(connection):
+        connection.executemany("INSERT OR IGNORE INTO vectors (key, passage, spans, sentences) VALUES (?, ?, ?, ?)", packed)
+        found = {}
+        for batch in _batches([row[0] for row in packed]):
+            for vector_id, key, passage in connection.execute(
+                f"SELECT id, key, passage FROM vectors WHERE key IN ({_marks(batch)})", batch
+            ):
+                found[key] = (vector_id, passage)
+    return found
+
+
+def drop_chunks(connection: sqlite3.Connection, articles: Iterable[int]) -> set[int]:
+    """Delete the articles' chunks, leaving tombstones in their segments; returns their vector ids."""
+    vectors: set[int] = set()
+    for batch in _batches(set(articles)):
+        marks = _marks(batch)
+        vectors.update(r[0] for r in connection.execute(f"SELECT vector FROM chunks WHERE article IN ({marks})", batch))
+        connection.execute(f"INSERT OR IGNORE INTO tombstones SELECT id, segment FROM chunks WHERE article IN ({marks})", batch)
+        connection.execute(f"DELETE FROM chunks WHERE article IN ({marks})", batch)
+        connection.execute(f"DELETE FROM sentence_keys WHERE article IN ({marks})", batch)
+    return vectors
+
+
+def delete_articles(connection: sqlite3.Connection, articles: Iterable[int]) -> set[int]:
+    ids = set(articles)
+    vectors = drop_chunks(connection, ids)
+    for batch in _batches(ids):
+        connection.execute(f"DELETE FROM lsh WHERE article IN ({_marks(batch)})", batch)
+        connection.execute(f"DELETE FROM articles WHERE id IN ({_marks(batch)})", batch)
+    return vectors
+
+
+def insert_article(connection: sqlite3.Connection, row: dict, keys: Iterable[int] | None, bands: Sequence[int]) -> None:
+    """An article row; its sentence keys when it is indexed (not a copy), its MinHash bands."""
+    columns = ",".join(row)
+    connection.execute(f"INSERT INTO articles ({columns}) VALUES ({_marks(list(row))})", list(row.values()))
+    if keys is not None:
+        connection.executemany("INSERT OR IGNORE INTO sentence_keys VALUES (?, ?)", [(k, row["id"]) for k in keys])
+    connection.executemany("INSERT OR IGNORE INTO lsh VALUES (?, ?, ?)", [(b, h, row["id"]) for b, h in enumerate(bands)])
+
+
+def update_article(connection: sqlite3.Connection, article: int, columns: dict) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    connection.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*columns.values(), article])
+
+
+def insert_sentence_keys(connection: sqlite3.Connection, article: int, keys: Iterable[int]) -> None:
+    connection.executemany("INSERT OR IGNORE INTO sentence_keys VALUES (?, ?)", [(k, article) for k in keys])
+
+
+def insert_chunks(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None:
+    """(id, article, segment, paragraph, start, end, text, vector) rows."""
+    connection.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def put_files(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None:
+    """(path, display, size, mtime_ns, state, reason) rows, replacing what was there."""
+    connection.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def delete_files(connection: sqlite3.Connection, paths: Iterable[str]) -> None:
+    for batch in _batches(set(paths)):
+        connection.execute(f"DELETE FROM files WHERE path IN ({_marks(batch)})", batch)
+
+
+def add_segment(connection: sqlite3.Connection, segment: int, chunks: int, params: dict) -> None:
+    connection.execute("INSERT INTO segments VALUES (?, ?, ?, ?)", (segment, chunks, params.get("kind", ""), json.dumps(params)))
+
+
+def retire_segments(connection: sqlite3.Connection, segments: Sequence[int], names: Sequence[str], generation: int) -> None:
+    """Forget segments (merged into another); their files go at a later writer's start."""
+    for batch in _batches(segments):
+        connection.execute(f"DELETE FROM segments WHERE id IN ({_marks(batch)})", batch)
+        connection.execute(f"DELETE FROM tombstones WHERE segment IN ({_marks(batch)})", batch)
+    connection.executemany("INSERT OR REPLACE INTO retired VALUES (?, ?)", [(n, generation) for n in names])
+
+
+def forget_vectors(connection: sqlite3.Connection, ids: Iterable[int]) -> None:
+    """Delete vector rows no chunk refers to any more (of those given)."""
+    for batch in _batches(set(ids)):
+        connection.execute(
+            f"DELETE FROM vectors WHERE id IN ({_marks(batch)}) AND NOT EXISTS "
+            "(SELECT 1 FROM chunks WHERE chunks.vector = vectors.id)",
+            batch,
+        )
+
+
+def sweep_vectors(connection: sqlite3.Connection) -> None:
+    """Delete every vector no chunk refers to: left by a run that was interrupted."""
+    connection.execute("DELETE FROM vectors WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE chunks.vector = vectors.id)")
