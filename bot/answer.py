@@ -1,19 +1,30 @@
-"""Retrieved passages -> the sentences that answer, with citations."""
+"""Retrieved passages -> the sentences that answer, with citations, or a refusal.
+
+The sentence model (scoring.ranker) picks the sentences of the best passages that state the
+answer; the abstention model decides from the evidence (how sure the ranker is, how much of the
+question's rare vocabulary the best passage holds, whether it holds the kind of answer asked
+for, how much of the question the index has never seen) whether to answer at all.
+"""
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from index.scoring.relevance import Question, sentence_scores
+from index.scoring.features import SENTENCE, evidence, sentence_features
+from index.scoring.ranker import ranker
+from index.scoring.relevance import Question
 from index.search.filters import Filters
-from index.search.hybrid import Hit, Settings, as_text, search
+from index.search.hybrid import Hit, Results, Settings, as_text, search
 from index.search.searcher import Searcher
 
+# What scripts/eval.py --ablate can turn off, to measure what each part of the answer path adds.
+COMPONENTS = ("expansion", "answer_types", "ranker", "sentence_model", "abstention_model")
 ANSWER_PASSAGES = 3
 MAX_SENTENCES = 3
-SENTENCE_MARGIN = 0.10
-ABSTAIN_BELOW = 0.2
-# Picking sentences weighs terms less than ranking passages does (BBC answer_hit 0.46 vs 0.42).
-ANSWER_TERM_WEIGHT = 0.4
+SENTENCE_MARGIN = 1.0  # log-odds below the best sentence that still join the answer
+# How far below the best sentence the asked-about speaker's own words may score and still come
+# first: "what did Putin say about…" is answered by what Putin said, not by narration on the topic.
+SPEECH_MARGIN = 3.0
+ABSTAIN_BELOW = 0.2  # best cosine, when the abstention model is turned off
 
 
 @dataclass
@@ -24,11 +35,12 @@ class AnswerSentence:
 
 @dataclass
 class Copy:
-    """Another article telling the same story (a near-identical copy)."""
+    """Another article telling the same story: a near-identical copy, or an identical one."""
 
     path: str
     site: str | None
     published: str | None
+    identical: bool = False
 
 
 @dataclass
@@ -71,6 +83,8 @@ def answer(
     query: str | None = None,
     prefer: Collection[str] = (),
     filters: Filters | None = None,
+    disabled: Collection[str] = (),
+    avoid: Collection[str] = (),
 ) -> Answer:
     """Answer question from the index.
 
@@ -78,30 +92,91 @@ def answer(
         query: the text to retrieve with, when it differs from the question (follow-ups).
         prefer: article keys to favour (the previous turn's).
         filters: only articles published in a period, or by a site.
+        disabled: COMPONENTS to leave out (evaluation only).
+        avoid: sentences the answer should not repeat (a follow-up's previous answer), unless
+            nothing else answers.
     """
     question = as_text(question).strip()
     query = as_text(query or question)
     if searcher.empty:
         search(searcher, query)  # still refuses a question with no words
         return Answer(question, True, [], [], "No articles are indexed yet. Add some with: bot index PATH")
-    encoder = searcher.encoder
-    query_vector = encoder.embed([query])[0]
-    found = search(searcher, query, k, settings, prefer, query_vector, filters)
-    hits = found.hits
-    sources = [_source(n, hit) for n, hit in enumerate(hits, start=1)]
-    if not hits or (settings.mode != "lexical" and found.best_dense < ABSTAIN_BELOW):
-        return Answer(question, True, [], sources)
-    question_vector = query_vector if query == question else encoder.embed([question])[0]
-    asked = Question.of(question, question_vector, searcher.bm25, searcher.meta.stopwords)
-    chosen = _best_sentences(searcher, asked, hits[:ANSWER_PASSAGES])
+    if "expansion" in disabled:
+        settings = replace(settings, articles=0)
+    found = search(searcher, query, k, settings, prefer, filters=filters, disabled=frozenset(disabled))
+    sources = [_source(n, hit) for n, hit in enumerate(found.hits, start=1)]
+    if not found.hits or found.question is None:
+        return Answer(question, True, [], sources, _refusal(searcher, found))
+    chosen, confident = _best_sentences(searcher, found, set(avoid), disabled)
+    if settings.mode != "lexical" and not confident:
+        return Answer(question, True, [], sources, _refusal(searcher, found))
     for n, start, end in chosen:
         sources[n - 1].highlights.append([start, end])
-    return Answer(
-        question,
-        False,
-        [AnswerSentence(sources[n - 1].text[start:end], n) for n, start, end in chosen],
-        sources,
+    sentences = [AnswerSentence(sources[n - 1].text[start:end], n) for n, start, end in chosen]
+    return _in_reading_order(Answer(question, False, sentences, sources))
+
+
+def _best_sentences(
+    searcher: Searcher, found: Results, avoid: set[str], disabled: Collection[str]
+) -> tuple[list[tuple[int, int, int]], bool]:
+    """((source n, start, end) of the 1-3 sentences that answer, best first; whether to answer)."""
+    import numpy as np
+
+    question = found.question
+    assert question is not None
+    hits = [h for h in found.hits[:ANSWER_PASSAGES] if h.candidate is not None]
+    candidates = [h.candidate for h in hits]
+    passage_probabilities = [h.probability for h in hits]
+    refs, rows = sentence_features(question, candidates, passage_probabilities)  # type: ignore[arg-type]
+    if not refs:
+        return [], False
+    if "answer_types" in disabled:
+        rows[:, SENTENCE.index("typed")] = 0.0
+    if "sentence_model" in disabled or "ranker" in disabled:
+        scores = rows[:, 0] + 0.4 * rows[:, 2] - 0.02 * np.asarray([r.rank for r in refs])
+    else:
+        scores = ranker().sentence.scores(rows)
+    texts = [hits[r.rank].text[r.start : r.end] for r in refs]
+    order = [i for i in np.argsort(-scores, kind="stable") if texts[i] not in avoid] or list(np.argsort(-scores))
+    if "answer_types" not in disabled and question.speakers is not None:
+        column = SENTENCE.index("attributed")
+        spoken = [i for i in order if rows[i, column] and float(scores[i]) >= float(scores[order[0]]) - SPEECH_MARGIN]
+        order = spoken + [i for i in order if i not in spoken]
+    best = float(scores[order[0]])
+    margin = SENTENCE_MARGIN if "sentence_model" not in disabled and "ranker" not in disabled else 0.1
+    chosen = [(refs[i].rank + 1, refs[i].start, refs[i].end) for i in order[:MAX_SENTENCES] if float(scores[i]) >= best - margin]
+    if "abstention_model" in disabled:
+        return chosen, found.best_dense >= ABSTAIN_BELOW
+    model = ranker().abstain
+    shares = np.exp(scores - scores.max())
+    sentence_probability = float(shares[order[0]] / shares.sum()) if "sentence_model" not in disabled else 0.5
+    row = evidence(
+        question, candidates, passage_probabilities, sentence_probability, bool(rows[order[0], 5]),  # type: ignore[arg-type]
+        found.best_dense,
     )
+    return chosen, bool(model.probabilities(row)[0] >= model.threshold)
+
+
+def _refusal(searcher: Searcher, found: Results) -> str:
+    """What the index does cover, when it cannot answer."""
+    from index.store import catalog
+
+    with searcher.snapshot() as connection:
+        articles = int(catalog.counts(connection)["articles"])  # type: ignore[call-overload]
+    closest = found.hits[0].title if found.hits else None
+    line = f"Nothing in the {articles:,} indexed articles answers this"
+    return f"{line}; the closest is “{closest}”." if closest else f"{line}."
+
+
+def _in_reading_order(result: Answer) -> Answer:
+    """Number the sources in the order the answer cites them ([1] first), the rest by rank."""
+    cited = list(dict.fromkeys(s.source for s in result.answer))
+    order = cited + [s.n for s in result.sources if s.n not in cited]
+    number = {old: new for new, old in enumerate(order, start=1)}
+    by_old = {s.n: s for s in result.sources}
+    result.sources = [replace(by_old[old], n=number[old]) for old in order]
+    result.answer = [replace(s, source=number[s.source]) for s in result.answer]
+    return result
 
 
 def _source(n: int, hit: Hit) -> Source:
@@ -119,27 +194,5 @@ def _source(n: int, hit: Hit) -> Source:
         author=hit.article.author,
         site=hit.article.site,
         url=hit.article.url,
+        also_in=[Copy(c.display, c.site, c.published, c.duplicate_of == hit.article.id) for c in hit.copies],
     )
-
-
-def _best_sentences(searcher: Searcher, question: Question, hits: list[Hit]):  # noqa: ANN202
-    """(source n, start, end) of the 1-3 sentences scoring best against the question.
-
-    Score: index.relevance's sentence score, minus a little per rank of the sentence's passage;
-    near-ties join the best, best first.
-    """
-    stored = searcher.sentences([hit.id for hit in hits])
-    candidates, scores = [], []
-    for n, hit in enumerate(hits, start=1):
-        if hit.id not in stored:
-            continue
-        spans, vectors = stored[hit.id]
-        relevance = sentence_scores(question, hit.text, spans, vectors, searcher.meta.stopwords, ANSWER_TERM_WEIGHT)
-        for (start, end), score in zip(spans.tolist(), relevance.tolist()):
-            candidates.append((n, start, end))
-            scores.append(score - 0.02 * (n - 1))
-    if not candidates:
-        return []
-    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-    best = scores[order[0]]
-    return [candidates[i] for i in order[:MAX_SENTENCES] if scores[i] >= best - SENTENCE_MARGIN]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.command_line import OneLineErrors, in_range, one_line_errors
+from bot.command_line import OneLineErrors, PlainUsage, in_range, one_line_errors
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -42,7 +42,7 @@ def main_options(
     """Ask questions about a folder of news articles, offline."""
 
 
-@app.command("index")
+@app.command("index", cls=PlainUsage)
 @one_line_errors
 def index_command(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles (default: those indexed before).", metavar="[PATHS]...")] = None,
@@ -79,7 +79,7 @@ def index_command(
     typer.echo(report_text(report))
 
 
-@app.command()
+@app.command(cls=PlainUsage)
 @one_line_errors
 def ask(
     question: Annotated[str, typer.Argument(help="Your question in plain English; - reads it from stdin.", metavar="QUESTION")],
@@ -111,7 +111,7 @@ def ask(
         render.console().print(render.answer_text(result))
 
 
-@app.command()
+@app.command(cls=PlainUsage)
 @one_line_errors
 def status(index_dir: IndexDir = None) -> None:
     """Show where the index is, what it holds, and files changed since it was built."""
@@ -123,7 +123,7 @@ def status(index_dir: IndexDir = None) -> None:
     typer.echo(status_text(read_status(directory)))
 
 
-@app.command()
+@app.command(cls=PlainUsage)
 @one_line_errors
 def chat(
     k: Passages = 5,
@@ -140,7 +140,7 @@ def chat(
     run(locations.index_dir(index_dir), k, Filters.parse(since, until, site))
 
 
-@app.command()
+@app.command(cls=PlainUsage)
 @one_line_errors
 def articles(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
@@ -159,7 +159,7 @@ def articles(
     typer.echo(render.articles_json(found) if as_json else render.articles_text(found))
 
 
-@app.command()
+@app.command(cls=PlainUsage)
 @one_line_errors
 def show(
     path: Annotated[str, typer.Argument(help="An article's path, as bot articles prints it.", metavar="PATH")],
@@ -175,7 +175,7 @@ def show(
     typer.echo(render.article_json(shown) if as_json else render.article_text(shown))
 
 
-@app.command("eval")
+@app.command("eval", cls=PlainUsage)
 @one_line_errors
 def eval_command(
     questions: Annotated[Path, typer.Argument(help='JSON Lines of {"question", "doc", "gold": [answer strings]}.', metavar="QUESTIONS")],

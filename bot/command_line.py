@@ -11,11 +11,13 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 F = TypeVar("F", bound=Callable[..., Any])
+# typer 0.28 carries its own copy of click; its exception classes are found from the public ones.
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 class OneLineErrors(TyperGroup):
@@ -27,27 +29,28 @@ class OneLineErrors(TyperGroup):
             if not standalone:
                 return result
             sys.exit(result if isinstance(result, int) else 0)
-        except click.exceptions.NoArgsIsHelpError as help_shown:
-            click.echo(help_shown.ctx.get_help())
-            sys.exit(0)
-        except click.UsageError as error:
-            click.echo(f"Error: {_usage_message(error)}", err=True)
+        except _USAGE_ERROR as error:
+            if type(error).__name__ == "NoArgsIsHelpError":
+                typer.echo(error.ctx.get_help())  # type: ignore[attr-defined]
+                sys.exit(0)
+            typer.echo(f"Error: {' '.join(error.format_message().split())}", err=True)
             sys.exit(2)
-        except click.exceptions.Exit as done:
+        except typer.Exit as done:
             sys.exit(done.exit_code)
-        except click.Abort:
-            click.echo("Interrupted.", err=True)
+        except typer.Abort:
+            typer.echo("Interrupted.", err=True)
             sys.exit(130)
-        except click.ClickException as error:
-            click.echo(f"Error: {error.format_message()}", err=True)
-            sys.exit(error.exit_code)
+        except _CLICK_ERROR as error:
+            typer.echo(f"Error: {error.format_message()}", err=True)  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)  # type: ignore[attr-defined]
 
 
-def _usage_message(error: click.UsageError) -> str:
-    message = " ".join(error.format_message().split())
-    if isinstance(error, click.NoSuchOption | click.BadParameter | click.MissingParameter) or not error.ctx:
-        return message
-    return f"{message} (see: {error.ctx.command_path} -h)"
+class PlainUsage(TyperCommand):
+    """`Usage: bot ask [OPTIONS] QUESTION`, as man pages and click write it (typer writes the
+    required argument as {QUESTION})."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [piece.replace("{", "").replace("}", "") for piece in super().collect_usage_pieces(ctx)]
 
 
 def one_line_errors(command: F) -> F:
@@ -83,7 +86,7 @@ def in_range(low: int, high: int, name: str) -> Callable[[int], int]:
 
     def check(value: int) -> int:
         if not low <= value <= high:
-            raise click.UsageError(f"{name} must be between {low} and {high}")
+            raise _USAGE_ERROR(f"{name} must be between {low} and {high}")
         return value
 
     return check

@@ -115,9 +115,13 @@ def mrr(ranks: Sequence[int | None], depth: int = MRR_DEPTH) -> float:
 
 
 def judge(case: Case, result: "Answer") -> Outcome:
-    """Score one answer: where the first answering passage ranks, and whether the answer says it."""
+    """Score one answer: where the first answering passage ranks, and whether the answer says it.
+
+    A passage counts from the right article or from an identical copy of it (indexed once)."""
     flags = [
-        path_matches(s.file, case.doc) and contains_gold(s.text, case.gold) for s in result.sources
+        any(path_matches(p, case.doc) for p in (s.path, *(c.path for c in s.also_in if c.identical)))
+        and contains_gold(s.text, case.gold)
+        for s in result.sources
     ]
     said = " ".join(sentence.text for sentence in result.answer)
     return Outcome(
@@ -216,12 +220,18 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def load_cases(path: Path) -> list[Case]:
-    """Questions about indexed articles: lines of {"question", "doc", "gold": [strings]}."""
+    """Questions about indexed articles: lines of {"question", "doc", "gold": [strings]}; a line
+    with "gold": [] (and no doc) is a question the articles cannot answer, which should abstain."""
     cases = []
     for number, row in enumerate(read_jsonl(path), start=1):
         question, doc, gold = row.get("question"), row.get("doc"), row.get("gold")
-        if not (isinstance(question, str) and question.strip() and isinstance(doc, str) and doc):
-            raise BadQuestions(f'{path}: question {number} needs a "question" and a "doc".')
+        if not (isinstance(question, str) and question.strip()):
+            raise BadQuestions(f'{path}: question {number} needs a "question".')
+        if gold == []:
+            cases.append(Case(question, "", (), answerable=False))
+            continue
+        if not (isinstance(doc, str) and doc):
+            raise BadQuestions(f'{path}: question {number} needs a "doc" (or "gold": [] for one nothing answers).')
         if not (
             isinstance(gold, list) and gold and all(isinstance(g, str) and g.strip() for g in gold)
         ):

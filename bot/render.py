@@ -48,13 +48,20 @@ def answer_text(result: Answer) -> "Text":
     for number, sentence in enumerate(result.answer):
         if number:
             out.append(" ")
-        out.append(sentence.text)
+        out.append(ended(sentence.text))
         out.append(f" [{sentence.source}]", style="bold cyan")
     out.append("\n\nSources:\n", style="bold")
     for source in result.sources:
         out.append_text(source_text(source))
     out.rstrip()
     return out
+
+
+def ended(sentence: str) -> str:
+    """A sentence with its full stop: `…," Putin said` becomes `…," Putin said.`."""
+    stripped = sentence.rstrip()
+    core = stripped.rstrip("\"'”’)]»")
+    return stripped if core.endswith((".", "!", "?", "…", ":")) else stripped + "."
 
 
 def byline(title: str | None, site: str | None, published: str | None) -> str:
@@ -170,7 +177,7 @@ def report_text(report: "Report") -> str:
             f"Index is up to date: {plural(report.documents, 'article')}, {plural(report.chunks_total, 'passage')} "
             f"({report.seconds:.2f} s)."
         )
-    elif not report.chunks_total and not report.documents:
+    elif not (report.chunks_total or report.documents or report.removed):
         lines.append(f"Nothing to index: no articles found ({report.seconds:.1f} s). The index is empty.")
     else:
         lines.append(

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import render
 from bot.answer import Answer, answer
-from bot.conversation import Conversation, Turn, retrieval_query
+from bot.conversation import Conversation, Turn, already_said, retrieval_query
 from index.errors import UserError
 from index.search.filters import Filters
 from index.search.searcher import Searcher
@@ -78,9 +78,10 @@ def _count(searcher: Searcher) -> int:
 
 def _ask(state: ChatState, question: str) -> Any:
     query, prefer = retrieval_query(question, state.conversation)
-    result = answer(state.searcher, question, state.k, query=query, prefer=prefer, filters=state.filters)
+    avoid = already_said(question, state.conversation)
+    result = answer(state.searcher, question, state.k, query=query, prefer=prefer, filters=state.filters, avoid=avoid)
     state.last = result
-    state.conversation.turns.append(Turn(question, query, [s.file for s in result.sources]))
+    state.conversation.turns.append(Turn(question, query, [s.file for s in result.sources], [s.text for s in result.answer]))
     return render.answer_text(result)
 
 

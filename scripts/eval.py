@@ -1,19 +1,22 @@
-"""Compare retrieval modes on a benchmark: the measurements behind the defaults in index/search.py.
+"""The whole quality table in one run: every question set, asked through the bot's own answer path.
 
-    python scripts/eval.py --squad ../shared/eval/squad_v1.1_dev --out squad11.json
-    python scripts/eval.py --squad ../shared/eval/squad_v1.1_dev --runs hybrid,hybrid-notitle
-    python scripts/eval.py --squad ../shared/eval/squad_v2.0_dev --runs hybrid
-    python scripts/eval.py --articles ../shared/corpora/bbc --questions tests/data/bbc_questions.jsonl
+    python scripts/eval.py                      # test halves: BBC, seeds, web pages, off-topic, SQuAD
+    python scripts/eval.py --half tune          # the tuning halves (what may be looked at while tuning)
+    python scripts/eval.py --sets bbc,offtopic --ablate ranker,answer_types
+    python scripts/eval.py --out results.json --questions-out per_question.jsonl
 
-SQuAD passages are written one per file (`# <title>\\n\\n<text>`, Markdown, so the headline is
-the passage title even when it is one word) and indexed by the product's own indexer into a
-temporary folder; every question then goes through bot.answer.answer, exactly as `bot ask` would,
-with the index and model loaded once. Vectors (passages, their sentences, questions) are cached
-under $BOT_CACHE_DIR/eval/<model>-<fingerprint>/ by text hash (.npy files, no pickle), so a rerun
-embeds nothing it has seen and pays only for answering: on 2 cores the full SQuAD v1.1 takes
-about 8 min the first time, 2-3 min after. `--set sentence_weight=0` turns the sentence rerank
-off. `hybrid-notitle` (passages indexed without their headline) is not in the default runs
-because its index costs another 4 min to embed.
+Sets (tests/data/README.md says how each was written and split):
+- bbc: reader questions on the BBC corpus, asked of an index of the whole corpus;
+- seeds: questions on the two seed articles, asked of an index of seeds/ (top 3 counts as top 5);
+- web: questions on the 30 saved pages of ../shared/corpora/web, indexed as HTML;
+- offtopic: questions the BBC corpus cannot answer, asked of the BBC index (should abstain);
+- squad: SQuAD v1.1 dev, its articles split by title (one half trains the ranker, this run asks
+  the other), asked of an index of every dev passage (written one per .md file).
+
+Indexes are kept under $BOT_CACHE_DIR/eval/indexes and brought up to date incrementally (with
+--rebuild, made again); passage vectors are cached by text, so a rebuild embeds nothing it has
+seen. `--ablate` turns components off for the run (names in bot.answer.COMPONENTS), so one run
+gives the table with and without them.
 """
 
 import argparse
@@ -21,38 +24,36 @@ import dataclasses
 import hashlib
 import json
 import os
+import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import answer as answer_module
-from bot import evaluate as ev
-from index.search.hybrid import Settings
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bot import evaluate as ev  # noqa: E402
+from bot.answer import COMPONENTS, answer  # noqa: E402
 
 if TYPE_CHECKING:
     import numpy as np
 
     from index.embed.encoder import Encoder
+    from index.embed.model import ModelInfo
     from index.search.searcher import Searcher
 
-MODES = {"dense": "dense", "bm25": "lexical", "hybrid": "hybrid"}
-RUNS = ("dense", "bm25", "hybrid", "hybrid-notitle")
-DEFAULT_RUNS = "dense,bm25,hybrid"
-THRESHOLDS = [round(0.05 * i, 2) for i in range(2, 15)]
-ANSWER_CONSTANTS = [
-    "ANSWER_PASSAGES",
-    "MAX_SENTENCES",
-    "SENTENCE_MARGIN",
-    "ANSWER_TERM_WEIGHT",
-    "ABSTAIN_BELOW",
-]
+SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
+SETS = ("bbc", "seeds", "web", "offtopic", "squad")
+CORPORA = {"bbc": SHARED / "corpora" / "bbc", "seeds": REPO / "seeds", "web": SHARED / "corpora" / "web" / "pages"}
+SQUAD = SHARED / "eval" / "squad_v1.1_dev"
+SQUAD_QUESTIONS = 1500  # of the test half's questions, spread evenly (the whole half takes an hour)
 
 
 class CachedEncoder:
-    """An encoder whose vectors are kept on disk by text hash, so reruns embed nothing twice."""
+    """An encoder whose vectors are kept on disk by text hash, so rebuilds embed nothing twice."""
 
     def __init__(self, encoder: "Encoder", folder: Path) -> None:
         import numpy as np
@@ -83,13 +84,9 @@ class CachedEncoder:
 
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
         span_keys = [[_key(f"{t}\0{s}:{e}") for s, e in text_spans] for t, text_spans in zip(texts, spans)]
-        missing = [
-            i for i, t in enumerate(texts) if any(k not in self.known for k in [_key(t), *span_keys[i]])
-        ]
+        missing = [i for i, t in enumerate(texts) if any(k not in self.known for k in [_key(t), *span_keys[i]])]
         if missing:
-            vectors, span_vectors = self.encoder.embed_passages(
-                [texts[i] for i in missing], [spans[i] for i in missing]
-            )
+            vectors, span_vectors = self.encoder.embed_passages([texts[i] for i in missing], [spans[i] for i in missing])
             self._remember([_key(texts[i]) for i in missing], vectors)
             self._remember([k for i in missing for k in span_keys[i]], span_vectors)
         return self._stack([_key(t) for t in texts]), self._stack([k for ks in span_keys for k in ks])
@@ -111,10 +108,7 @@ class CachedEncoder:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = self.folder / f"{time.time_ns()}-{os.getpid()}"
-        for suffix, array in (
-            ("vectors", np.stack([self.known[k] for k in self.fresh])),
-            ("keys", np.asarray(self.fresh, dtype="U32")),
-        ):
+        for suffix, array in (("vectors", np.stack([self.known[k] for k in self.fresh])), ("keys", np.asarray(self.fresh, dtype="U32"))):
             partial = Path(f"{stem}.{suffix}.partial")
             with open(partial, "wb") as handle:
                 np.save(handle, array, allow_pickle=False)
@@ -126,97 +120,97 @@ def _key(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def cached_encoder() -> CachedEncoder:
-    """The bundled model behind the vector cache for it."""
+def cached_encoder(model: "ModelInfo") -> CachedEncoder:
     from index.embed.load import load_encoder
-    from index.embed.model import model_info
     from index.locations import cache_dir
 
-    info = model_info()
-    return CachedEncoder(load_encoder(), cache_dir() / "eval" / f"{info.name}-{info.fingerprint}")
+    return CachedEncoder(load_encoder(model), cache_dir() / "eval" / "vectors" / f"{model.name}-{model.fingerprint}")
 
 
-def build(corpus: Path, index_dir: Path, encoder: CachedEncoder) -> "Searcher":
+def index_of(
+    name: str, corpus: Path, model: "ModelInfo", encoder: CachedEncoder, rebuild: bool, excludes: Sequence[str] = ()
+) -> "Searcher":
+    """The evaluation index of a corpus, brought up to date (or rebuilt) and opened."""
     from index.indexer.update import update
-    from index.embed.model import model_info
+    from index.locations import cache_dir
     from index.search.searcher import Searcher
 
-    report = update(index_dir, [corpus], model_info(), lambda: encoder)
+    directory = cache_dir() / "eval" / "indexes" / f"{name}-{model.name}"
+    report = update(directory, [corpus], model, lambda: encoder, rebuild=rebuild, excludes=excludes)  # type: ignore[arg-type, return-value]
     encoder.save()
-    log(
-        f"indexed {corpus}: {report.documents} files, {report.chunks_total} passages ({report.seconds:.0f} s)"
-    )
-    return Searcher.open(index_dir, encoder=encoder)  # type: ignore[arg-type]
+    log(f"{name}: {report.documents} articles, {report.chunks_total} passages, {report.chunks_embedded} embedded ({report.seconds:.0f} s)")
+    return Searcher.open(directory, encoder=encoder)  # type: ignore[arg-type]
 
 
-def title_mismatches(searcher: "Searcher", passages: list[dict]) -> int:
-    """Files whose indexed headline is not their passage title (should be 0)."""
-    rows = searcher.connection.execute("SELECT display, title FROM articles").fetchall()
-    titles = {Path(display).name: title for display, title in rows}
-    return sum(titles.get(ev.PASSAGE_FILE.format(n)) != p["title"] for n, p in enumerate(passages))
+def half_of(title: str) -> str:
+    """SQuAD's split: whole articles (titles) go to one half."""
+    return "tune" if hashlib.blake2b(title.encode(), digest_size=8).digest()[0] % 2 == 0 else "test"
 
 
-def warm(encoder: CachedEncoder, cases: list[ev.Case]) -> None:
-    """Embed every question in large batches (fast) before asking."""
-    encoder.embed([c.question.strip() for c in cases])
-    encoder.save()
+def squad_cases(folder: Path, half: str, limit: int | None) -> tuple[list[dict], list[ev.Case]]:
+    passages, cases = ev.load_squad(folder)
+    titles = {ev.PASSAGE_FILE.format(n): p["title"] for n, p in enumerate(passages)}
+    chosen = [c for c in cases if half_of(titles[c.doc]) == half]
+    if limit and limit < len(chosen):
+        chosen = [chosen[i * len(chosen) // limit] for i in range(limit)]
+    return passages, chosen
 
 
-def ask(searcher: "Searcher", cases: list[ev.Case], settings: Settings) -> tuple[list[ev.Outcome], float]:
-    """One run: every case asked through the bot's answer path; (outcomes, seconds)."""
-    began = time.perf_counter()
-    outcomes = ev.evaluate(searcher, cases, 10, settings)
-    return outcomes, time.perf_counter() - began
+def set_cases(name: str, half: str) -> list[ev.Case]:
+    return ev.load_cases(DATA / name / f"{half}.jsonl")
 
 
-def summary(outcomes: list[ev.Outcome], seconds: float, settings: Settings) -> dict:
-    unanswerable, wrong = ev.abstain_rates(outcomes)
-    answered = [o.sentences for o in outcomes if not o.abstained]
-    has_unanswerable = any(not o.answerable for o in outcomes)
-    curve = (
-        ev.abstain_curve(outcomes, THRESHOLDS)
-        if has_unanswerable and settings.mode != "lexical"
-        else []
-    )
-    return {
-        **ev.summarise(outcomes).as_json(),
-        "abstain_unanswerable": unanswerable if has_unanswerable else None,
-        "abstain_answerable": wrong if has_unanswerable else None,
-        "abstain_curve": [{"below": t, "unanswerable": u, "answerable": a} for t, u, a in curve],
-        "sentences_per_answer": sum(answered) / len(answered) if answered else 0.0,
-        "seconds": round(seconds, 1),
-        "settings": dataclasses.asdict(settings),
-    }
+@dataclasses.dataclass
+class Run:
+    """One set's outcomes, and the time each question took."""
+
+    name: str
+    outcomes: list[ev.Outcome]
+    seconds: list[float]
+    cases: list[ev.Case]
+    answers: list[Any]
 
 
-def markdown(runs: dict[str, dict]) -> str:
-    rows = {
-        name: ev.Scores(
-            r["questions"], r["hit@1"], r["hit@5"], r["mrr@10"], r["answer_hit"], r["abstained"]
-        )
-        for name, r in runs.items()
-    }
-    extra = {}
-    for name, r in runs.items():
-        extra[name] = {
-            "sentences/answer": f"{r['sentences_per_answer']:.2f}",
-            "seconds": f"{r['seconds']:.0f}",
+def ask_all(name: str, searcher: "Searcher", cases: list[ev.Case], disabled: frozenset[str]) -> Run:
+    outcomes, seconds, answers = [], [], []
+    for case in cases:
+        began = time.perf_counter()
+        result = answer(searcher, case.question, 10, disabled=disabled)
+        seconds.append(time.perf_counter() - began)
+        outcomes.append(ev.judge(case, result))
+        answers.append(result)
+    return Run(name, outcomes, seconds, cases, answers)
+
+
+def row(run: Run) -> dict[str, Any]:
+    answerable = [o for o in run.outcomes if o.answerable]
+    ranks = [o.rank for o in answerable]
+    top = 3 if run.name == "seeds" else 5
+    out: dict[str, Any] = {"questions": len(run.outcomes)}
+    if answerable:
+        out |= {
+            "first_passage": ev.hit_at(ranks, 1),
+            f"top_{top}": ev.hit_at(ranks, top),
+            "answer_sentences": sum(o.answer_hit for o in answerable) / len(answerable),
+            "answered": sum(not o.abstained for o in answerable) / len(answerable),
         }
-        if r["abstain_unanswerable"] is not None:
-            extra[name]["abstain (unanswerable)"] = f"{r['abstain_unanswerable']:.3f}"
-            extra[name]["abstain (answerable)"] = f"{r['abstain_answerable']:.3f}"
-    lines = [ev.table(rows, extra)]
-    for name, r in runs.items():
-        if r["abstain_curve"]:
-            lines += ["", f"Abstention had ABSTAIN_BELOW been each value ({name}):", ""]
-            lines += [
-                "| ABSTAIN_BELOW | abstain (unanswerable) | abstain (answerable) |",
-                "|---:|---:|---:|",
-            ]
-            lines += [
-                f"| {p['below']:.2f} | {p['unanswerable']:.3f} | {p['answerable']:.3f} |"
-                for p in r["abstain_curve"]
-            ]
+    else:
+        out["refused"] = sum(o.abstained for o in run.outcomes) / len(run.outcomes)
+    out["p50_ms"] = 1000 * statistics.median(run.seconds)
+    return out
+
+
+def markdown(table: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """One line per (variant, set)."""
+    columns = ["questions", "first_passage", "top_5", "top_3", "answer_sentences", "answered", "refused", "p50_ms"]
+    lines = ["| variant | set | " + " | ".join(columns) + " |", "|---|---|" + "---:|" * len(columns)]
+    for variant, sets in table.items():
+        for name, cells in sets.items():
+            values = []
+            for column in columns:
+                value = cells.get(column)
+                values.append("" if value is None else f"{value:.3f}" if isinstance(value, float) and column != "p50_ms" else f"{value:.0f}" if isinstance(value, float) else str(value))
+            lines.append(f"| {variant} | {name} | " + " | ".join(values) + " |")
     return "\n".join(lines)
 
 
@@ -224,84 +218,77 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def parse_settings(pairs: list[str]) -> Settings:
-    """`--set rrf_k=30` overrides of the Settings defaults, for trying values before changing them."""
-    defaults = dataclasses.asdict(Settings())
-    changes: dict[str, Any] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        if key not in defaults:
-            raise ValueError(f"--set {pair}: choose from {', '.join(defaults)}")
-        changes[key] = type(defaults[key])(value)
-    return dataclasses.replace(Settings(), **changes)
-
-
 def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--squad", type=Path, help="folder with passages.jsonl and questions.jsonl")
-    source.add_argument(
-        "--articles", type=Path, help="folder of articles the --questions are about"
-    )
-    parser.add_argument("--questions", type=Path, help='JSONL of {"question", "doc", "gold"}')
-    parser.add_argument(
-        "--limit", type=int, help="ask only this many questions (spread over the set)"
-    )
-    parser.add_argument(
-        "--runs", default=DEFAULT_RUNS, help="comma-separated, from: " + ", ".join(RUNS)
-    )
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="Settings override"
-    )
-    parser.add_argument("--out", type=Path, help="write the results as JSON here")
-    args = parser.parse_args()
-    args.runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    if unknown := set(args.runs) - set(RUNS):
-        parser.error(f"unknown runs: {', '.join(sorted(unknown))}")
-    if args.articles and not args.questions:
-        parser.error("--articles needs --questions")
-    if args.articles:  # the article files are used as they are, headlines included
-        args.runs = [r for r in args.runs if not r.endswith("-notitle")]
-    try:
-        args.settings = parse_settings(args.set)
-    except ValueError as error:
-        parser.error(str(error))
-    return args
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated, from: " + ", ".join(SETS))
+    parser.add_argument("--half", choices=["test", "tune"], default="test")
+    parser.add_argument("--ablate", default="", help="comma-separated components to turn off, one variant each: " + ", ".join(COMPONENTS))
+    parser.add_argument("--squad-questions", type=int, default=SQUAD_QUESTIONS)
+    parser.add_argument("--squad", type=Path, default=SQUAD, help="a SQuAD-style folder (passages.jsonl, questions.jsonl)")
+    parser.add_argument("--model", help="a local sentence-transformers model folder (default: the bundled one)")
+    parser.add_argument("--rebuild", action="store_true", help="make the evaluation indexes again")
+    parser.add_argument("--out", type=Path, help="write the table as JSON here")
+    parser.add_argument("--questions-out", type=Path, help="write every question's outcome as JSON Lines here")
+    options = parser.parse_args()
+    options.sets = [s.strip() for s in options.sets.split(",") if s.strip()]
+    options.ablate = [a.strip() for a in options.ablate.split(",") if a.strip()]
+    for name in options.sets:
+        if name not in SETS:
+            parser.error(f"unknown set {name}")
+    for name in options.ablate:
+        if name not in COMPONENTS:
+            parser.error(f"unknown component {name}; choose from {', '.join(COMPONENTS)}")
+    return options
 
 
 def main() -> None:
-    args = arguments()
-    encoder = cached_encoder()
-    results: dict = {"benchmark": str(args.squad or args.questions), "limit": args.limit}
-    results["answer_constants"] = {name: getattr(answer_module, name) for name in ANSWER_CONSTANTS}
-    with tempfile.TemporaryDirectory(prefix="bot-eval-") as scratch:
-        work = Path(scratch)
-        indexes: dict[bool, Searcher] = {}
-        if args.squad:
-            passages, cases = ev.load_squad(args.squad, args.limit)
-            for titled in sorted({not r.endswith("-notitle") for r in args.runs}, reverse=True):
-                name = "titled" if titled else "untitled"
-                ev.write_passages(passages, work / name, titled)
-                indexes[titled] = build(work / name, work / f"{name}-index", encoder)
-                warm(encoder, cases)
-            if True in indexes:
-                results["title_mismatches"] = title_mismatches(indexes[True], passages)
+    from index.embed.model import model_info
+
+    options = arguments()
+    model = model_info(options.model)
+    encoder = cached_encoder(model)
+    searchers: dict[str, "Searcher"] = {}
+    cases: dict[str, list[ev.Case]] = {}
+    for name in options.sets:
+        if name == "squad":
+            from index.locations import cache_dir
+
+            passages, cases[name] = squad_cases(options.squad, options.half, options.squad_questions)
+            tag = hashlib.blake2b(str(options.squad.resolve()).encode(), digest_size=4).hexdigest()
+            folder = cache_dir() / "eval" / f"squad-passages-{tag}"
+            if not folder.exists():
+                ev.write_passages(passages, folder)
+            searchers[name] = index_of(f"squad-{tag}", folder, model, encoder, options.rebuild)
         else:
-            cases = ev.load_cases(args.questions)[: args.limit]
-            indexes[True] = build(args.articles, work / "index", encoder)
-        results["questions"] = len(cases)
-        results["runs"] = {}
-        for name in args.runs:
-            settings = dataclasses.replace(args.settings, mode=MODES[name.split("-")[0]])
-            log(f"{name}: asking {len(cases)} questions")
-            outcomes, seconds = ask(indexes[not name.endswith("-notitle")], cases, settings)
-            results["runs"][name] = summary(outcomes, seconds, settings)
-        encoder.save()
-    print(markdown(results["runs"]))
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+            corpus = "bbc" if name == "offtopic" else name
+            if corpus not in searchers:
+                searchers[corpus] = index_of(corpus, CORPORA[corpus], model, encoder, options.rebuild, ["README.md"])
+            cases[name] = set_cases(name, options.half)
+        encoder.embed([c.question for c in cases[name]])
+    encoder.save()
+    variants = {"full": frozenset()} | {f"without {a}": frozenset([a]) for a in options.ablate}
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    per_question = []
+    for variant, disabled in variants.items():
+        table[variant] = {}
+        for name in options.sets:
+            searcher = searchers["bbc" if name == "offtopic" else name]
+            log(f"{variant}: {name} ({len(cases[name])} questions)")
+            run = ask_all(name, searcher, cases[name], disabled)
+            table[variant][name] = row(run)
+            if variant == "full":
+                per_question += [
+                    {"set": name, "question": c.question, "doc": c.doc, "rank": o.rank, "answer_hit": o.answer_hit,
+                     "abstained": o.abstained, "answer": [s.text for s in a.answer],
+                     "top": [(s.path, s.text[:120]) for s in a.sources[:3]]}
+                    for c, o, a in zip(run.cases, run.outcomes, run.answers)
+                ]
+    print(f"{options.half} halves\n")
+    print(markdown(table))
+    if options.out:
+        options.out.write_text(json.dumps({"half": options.half, "table": table}, indent=2) + "\n")
+    if options.questions_out:
+        options.questions_out.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in per_question))
 
 
 if __name__ == "__main__":

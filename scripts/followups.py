@@ -1,75 +1,86 @@
-"""Follow-up questions: hit@3 of the second turn with and without the conversation context.
+"""Follow-up questions in the chat: told apart from new topics, and answered with the context.
 
-Usage: python scripts/followups.py [--corpus seeds|bbc|all] [--index-root DIR]
-Builds (or reuses) an index per corpus under --index-root, asks each dialogue's first
-question, then its follow-up twice: alone, and through bot.conversation.retrieval_query.
-A follow-up hits when one of its top 3 passages comes from `doc` and contains `gold`.
+    python scripts/followups.py [--corpus seeds|bbc|all]
+
+Three measurements, on tests/data/dialogues.jsonl (written while designing the rules) and
+tests/data/dialogues_heldout.jsonl (written independently, afterwards):
+1. Classification: follow-ups recognised by bot.conversation.is_follow_up, new-topic questions
+   (and the 400 self-contained questions of the other sets) wrongly taken as follow-ups.
+2. Follow-ups answered: after the first question, is one of the follow-up's top 3 passages from
+   `doc` and holding `gold`, asked alone and through the chat's retrieval_query?
+3. New topics kept apart: the second question's hit@3 (or abstention, when it has no answer)
+   asked alone and after the first question, through the chat's path: they should agree.
+Indexes are the evaluation indexes of scripts/eval.py (built there if missing).
 """
 
 import argparse
+import glob
 import json
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
 
 from bot.answer import answer  # noqa: E402
-from bot.conversation import Conversation, Turn, retrieval_query  # noqa: E402
-from index.embed.load import load_encoder  # noqa: E402
-from index.embed.model import model_info  # noqa: E402
-from index.indexer.update import update  # noqa: E402
-from index.search.searcher import Searcher  # noqa: E402
-from index.text.normalise import normalise  # noqa: E402
+from bot.conversation import Conversation, Turn, already_said, is_follow_up, retrieval_query  # noqa: E402
+from bot.evaluate import contains_gold, path_matches  # noqa: E402
+from eval import CORPORA, cached_encoder, index_of  # noqa: E402
 
-CORPORA = {"seeds": REPO / "seeds", "bbc": REPO.parent / "shared" / "corpora" / "bbc"}
-DIALOGUES = REPO / "tests" / "data" / "dialogues.jsonl"
+DATA = REPO / "tests" / "data"
+SETS = {"tuning": DATA / "dialogues.jsonl", "held-out": DATA / "dialogues_heldout.jsonl"}
 
 
 def hit(result, doc: str, gold: str) -> bool:  # noqa: ANN001
-    wanted = normalise(gold).casefold()
-    return any(s.path.endswith(doc) and wanted in s.text.casefold() for s in result.sources[:3])
+    return any(path_matches(s.path, doc) and contains_gold(s.text, [gold]) for s in result.sources[:3])
 
 
-def run(corpus: str, index_root: Path, encoder) -> list[dict]:  # noqa: ANN001
-    directory = index_root / corpus
-    update(directory, [CORPORA[corpus]], model_info(), lambda: encoder)
-    index = Searcher.open(directory, encoder=encoder)
-    rows = []
-    for line in DIALOGUES.read_text(encoding="utf-8").splitlines():
-        dialogue = json.loads(line)
-        if dialogue["corpus"] != corpus:
-            continue
-        conversation = Conversation()
-        first = answer(index, dialogue["first"], k=3)
-        conversation.turns.append(Turn(dialogue["first"], dialogue["first"], [s.file for s in first.sources]))
-        alone = answer(index, dialogue["follow_up"], k=3)
-        query, prefer = retrieval_query(dialogue["follow_up"], conversation)
-        with_context = answer(index, dialogue["follow_up"], k=3, query=query, prefer=prefer)
-        rows.append(
-            {
-                "corpus": corpus,
-                "follow_up": dialogue["follow_up"],
-                "alone": hit(alone, dialogue["doc"], dialogue["gold"]),
-                "with_context": hit(with_context, dialogue["doc"], dialogue["gold"]),
-            }
-        )
-    return rows
+def in_chat(searcher, first: str, second: str):  # noqa: ANN001, ANN201
+    """The second question's answer as the chat gives it, after the first."""
+    conversation = Conversation()
+    previous = answer(searcher, first, k=3)
+    conversation.turns.append(Turn(first, first, [s.file for s in previous.sources], [s.text for s in previous.answer]))
+    query, prefer = retrieval_query(second, conversation)
+    return answer(searcher, second, k=3, query=query, prefer=prefer, avoid=already_said(second, conversation))
 
 
 def main() -> None:
+    from index.embed.model import model_info
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=["seeds", "bbc", "all"], default="all")
-    parser.add_argument("--index-root", type=Path, default=Path("/tmp/newsbot-followups"))
-    args = parser.parse_args()
-    encoder = load_encoder()
-    corpora = list(CORPORA) if args.corpus == "all" else [args.corpus]
-    rows = [row for corpus in corpora for row in run(corpus, args.index_root, encoder)]
-    for row in rows:
-        print(f"{row['corpus']:5} alone={row['alone']!s:5} context={row['with_context']!s:5} {row['follow_up']}")
-    alone = sum(r["alone"] for r in rows) / len(rows)
-    context = sum(r["with_context"] for r in rows) / len(rows)
-    print(f"\n| follow-ups | hit@3 alone | hit@3 with context |\n|---|---|---|\n| {len(rows)} | {alone:.2f} | {context:.2f} |")
+    options = parser.parse_args()
+    corpora = ["seeds", "bbc"] if options.corpus == "all" else [options.corpus]
+    model = model_info()
+    encoder = cached_encoder(model)
+    searchers = {c: index_of(c, CORPORA[c], model, encoder, False, ["README.md"]) for c in corpora}
+    others = [json.loads(line)["question"] for f in sorted(glob.glob(str(DATA / "*" / "*.jsonl"))) for line in open(f)]
+    taken = sum(map(is_follow_up, others))
+    print(f"self-contained questions of the other sets taken as follow-ups: {taken} of {len(others)}\n")
+    print("| dialogues | follow-ups recognised | new topics taken as follow-ups | follow-up hit@3 alone | with context | new topic agrees alone / in chat |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, path in SETS.items():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [r for r in rows if r.get("corpus") in corpora]
+        follow = [r for r in rows if r.get("kind", "follow_up") == "follow_up"]
+        fresh = [r for r in rows if r.get("kind") == "new_topic"]
+        recognised = sum(is_follow_up(r["follow_up"]) for r in follow)
+        mistaken = sum(is_follow_up(r["second"]) for r in fresh)
+        alone = sum(hit(answer(searchers[r["corpus"]], r["follow_up"], k=3), r["doc"], r["gold"]) for r in follow)
+        context = sum(hit(in_chat(searchers[r["corpus"]], r["first"], r["follow_up"]), r["doc"], r["gold"]) for r in follow)
+        agree = 0
+        for r in fresh:
+            searcher = searchers[r["corpus"]]
+            single, chat = answer(searcher, r["second"], k=3), in_chat(searcher, r["first"], r["second"])
+            if r["doc"]:
+                agree += hit(single, r["doc"], r["gold"]) == hit(chat, r["doc"], r["gold"])
+            else:
+                agree += single.abstained == chat.abstained
+        print(
+            f"| {name} | {recognised}/{len(follow)} | {mistaken}/{len(fresh)} | {alone / max(len(follow), 1):.2f} "
+            f"| {context / max(len(follow), 1):.2f} | {agree}/{len(fresh)} |"
+        )
 
 
 if __name__ == "__main__":

@@ -73,7 +73,8 @@ def test_ask_json_schema(indexed: Path) -> None:
 def test_ask_abstains_in_one_line(indexed: Path) -> None:
     result = runner.invoke(app, ["ask", "What is a good recipe for banana bread?"])
     assert result.exit_code == 0
-    assert result.output == "I could not find anything in the indexed articles that answers this.\n"
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("Nothing in the 2 indexed articles answers this; the closest is “")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!…"])
@@ -115,3 +116,84 @@ def test_index_dir_flag_beats_environment(indexed: Path, tmp_path: Path) -> None
     result = runner.invoke(app, ["status", "--index-dir", str(other)])
     assert result.exit_code == 1
     assert str(other) in result.output
+
+
+def test_empty_and_unsupported_folders_give_an_empty_index_in_one_line(tmp_path: Path, isolated_dirs: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["index", str(empty)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("Nothing to index: no articles found")
+    others = tmp_path / "others"
+    others.mkdir()
+    (others / "report.pdf").write_bytes(b"%PDF-1.4")
+    result = runner.invoke(app, ["index", str(others)])
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert "skipped others/report.pdf: not an article file" in result.output
+    again = runner.invoke(app, ["index"])
+    assert again.exit_code == 0 and "skipped" not in again.output  # remembered, not repeated
+    asked = runner.invoke(app, ["ask", "who won?"])
+    assert asked.exit_code == 0 and asked.output == "No articles are indexed yet. Add some with: bot index PATH\n"
+
+
+def test_when_every_file_is_deleted_the_index_empties_and_never_answers_from_them(indexed: Path) -> None:
+    for path in indexed.iterdir():
+        path.unlink()
+    assert "2 missing" in runner.invoke(app, ["status"]).output
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0, result.output
+    assert "2 removed" in result.output
+    asked = runner.invoke(app, ["ask", "Who is the Foreign Ministry spokesman?", "--json"])
+    assert asked.exit_code == 0 and json.loads(asked.output)["sources"] == []
+
+
+def test_ask_warns_in_one_line_when_files_changed_since_the_last_index(indexed: Path) -> None:
+    (indexed / "new.md").write_text("# Lighthouse restored\n\nVolunteers restored the old lighthouse on the cape.\n", encoding="utf-8")
+    result = runner.invoke(app, ["ask", "Who is the Foreign Ministry spokesman?"])
+    assert result.exit_code == 0
+    assert result.stderr == "1 file changed since the last index: run bot index\n"
+    assert result.stdout.startswith("Foreign Ministry spokesman")
+
+
+def test_a_question_from_stdin(indexed: Path) -> None:
+    result = runner.invoke(app, ["ask", "-", "--json"], input="Who is the Foreign Ministry spokesman?\n")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["question"] == "Who is the Foreign Ministry spokesman?"
+
+
+def test_usage_errors_are_one_line_with_exit_2(isolated_dirs: Path) -> None:
+    for args, message in (
+        (["ask", "x", "-k", "0"], "Error: -k must be between 1 and 50\n"),
+        (["ask", "x", "--frobnicate"], "Error: No such option: --frobnicate\n"),
+        (["ask"], "Error: Missing argument 'QUESTION'.\n"),
+        (["index", "--backend", "tpu"], "Error: Invalid value for --backend: choose one of onnx, torch\n"),
+        (["frobnicate"], "Error: No such command 'frobnicate'.\n"),
+    ):
+        result = runner.invoke(app, args)
+        assert (result.exit_code, result.output) == (2, message), args
+
+
+def test_version_help_and_completion(isolated_dirs: Path) -> None:
+    from importlib.metadata import version
+
+    for flag in ("--version", "-V"):
+        result = runner.invoke(app, [flag])
+        assert (result.exit_code, result.output) == (0, f"newsbot {version('newsbot')}\n")
+    top = runner.invoke(app, ["-h"])
+    assert top.exit_code == 0 and "--install-completion" in top.output and "--show-completion" in top.output
+    usage = runner.invoke(app, ["ask", "-h"]).output
+    assert "Usage: bot ask [OPTIONS] QUESTION" in usage.replace("root", "bot")
+
+
+def test_the_first_index_says_it_prepares_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache without the ONNX export: the one-time conversion is announced, not silent."""
+    from bot.progress import IndexProgress
+
+    said: list[str] = []
+    monkeypatch.setattr(IndexProgress, "preparing", lambda self: said.append("Preparing the model (once)…"))
+    monkeypatch.setenv("BOT_CACHE_DIR", str(tmp_path / "empty-cache"))
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    result = runner.invoke(app, ["index", str(seeds)])
+    assert result.exit_code == 0, result.output
+    assert said == ["Preparing the model (once)…"]

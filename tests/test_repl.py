@@ -40,6 +40,17 @@ def test_new_question_starts_fresh(state: ChatState) -> None:
     handle(state, "What did Putin say about Assad stepping down?")
     handle(state, "Who is the Foreign Ministry spokesman?")
     assert state.conversation.turns[-1].query == "Who is the Foreign Ministry spokesman?"
+    shown = plain(handle(state, "What is the capital of Australia?"))  # short, complete: not Syria again
+    assert state.conversation.turns[-1].query == "What is the capital of Australia?"
+    assert shown.startswith("Nothing in the 2 indexed articles answers this")
+
+
+def test_why_does_not_repeat_the_previous_answer(state: ChatState) -> None:
+    first = plain(handle(state, "What did Putin say about weapons shipments to Syria?"))
+    said = state.conversation.turns[-1].said
+    assert said and said[0] in first.replace("\n", " ")
+    plain(handle(state, "Why?"))
+    assert not set(state.conversation.turns[-1].said) & set(said)
 
 
 def test_commands(state: ChatState) -> None:

@@ -126,3 +126,20 @@ def test_one_word_headline_is_the_title() -> None:
     cleaned = clean("Kenya\n\nKenya is a country in East Africa with a long coastline on the Indian Ocean.")
     assert cleaned.title == "Kenya"
     assert [p.text[:5] for p in cleaned.paragraphs] == ["Kenya"]
+
+
+def test_answer_reads_well_citations_in_reading_order(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+    from rich.console import Console
+
+    from bot.render import answer_text
+
+    result = answer(open_searcher(seeds_index, real_encoder), "what did Putin say about Assad stepping down?")
+    cited = [s.source for s in result.answer]
+    assert cited[0] == 1 and cited == sorted(cited) and len(set(cited)) <= len(cited)
+    assert [s.n for s in result.sources] == list(range(1, len(result.sources) + 1))
+    console = Console(no_color=True, soft_wrap=True)  # as bot ask prints to a pipe
+    with console.capture() as capture:
+        console.print(answer_text(result))
+    first_line = capture.get().splitlines()[0]
+    assert first_line == first_line.rstrip()
+    assert 'Putin said. [1]' in first_line  # the full stop the passage lacks, then the citation

@@ -60,10 +60,13 @@ def read_feed(source: SourceFile, raw: Read) -> FileRead:
 
 
 def _authors(entry: Any) -> list[str]:
-    """Author names, best first: feedparser's parsed name ("jane@x (Jane Doe)" -> "Jane Doe")."""
+    """Author names, best first. RSS writes "desk@site (Jane Doe)", whose name feedparser 6
+    sometimes cuts wrongly, so that form is read here."""
+    raw = str(entry.get("author", ""))
+    named = re.search(r"\(([^()]+)\)\s*$", raw)
     detail = entry.get("author_detail") or {}
     names = [a.get("name", "") for a in entry.get("authors", []) if isinstance(a, dict)]
-    return [str(detail.get("name", "")), ", ".join(n for n in names if n), str(entry.get("author", ""))]
+    return [named.group(1) if named else "", str(detail.get("name", "")), ", ".join(n for n in names if n), raw]
 
 
 def _reason(parsed: Any) -> str:

@@ -105,14 +105,22 @@ class Segment:
             raise ValueError(f"BM25 segment {directory.name}: arrays disagree")
         return segment
 
-    def postings(self, term: int) -> "tuple[np.ndarray, np.ndarray]":
-        """(documents, term frequencies) holding the term (empty when it is not in the segment)."""
+    def _range(self, term: int) -> tuple[int, int]:
+        """Where the term's postings lie (an empty range when it is not in the segment)."""
         import numpy as np
 
         at = int(np.searchsorted(self.terms, term))
         if at >= len(self.terms) or int(self.terms[at]) != term:
-            return self.docs[:0], self.tfs[:0]
-        start, end = int(self.offsets[at]), int(self.offsets[at + 1])
+            return 0, 0
+        return int(self.offsets[at]), int(self.offsets[at + 1])
+
+    def frequency(self, term: int) -> int:
+        start, end = self._range(term)
+        return max(0, end - start)
+
+    def postings(self, term: int) -> "tuple[np.ndarray, np.ndarray]":
+        """(documents, term frequencies) holding the term (empty when it is not in the segment)."""
+        start, end = self._range(term)
         if not 0 <= start <= end <= len(self.docs):
             raise ValueError("BM25 postings out of range")
         docs = self.docs[start:end]
@@ -143,7 +151,7 @@ class Bm25:
         self.average_length = total / self.documents if self.documents else 1.0
 
     def document_frequency(self, term: int) -> int:
-        return sum(len(s.postings(term)[0]) for s in self.segments)
+        return sum(s.frequency(term) for s in self.segments)
 
     def idf(self, term: int) -> float:
         """Lucene's inverse document frequency (an unseen term is the rarest)."""

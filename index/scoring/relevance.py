@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from index.scoring.answer_types import Asked
 from index.scoring.bm25 import Bm25
 from index.scoring.tokenise import term_hash, tokenize
 
@@ -38,26 +39,40 @@ REPORTS_SPEECH = re.compile(
 
 @dataclass(frozen=True)
 class Question:
-    """A question as sentences are scored against it.
+    """A question as passages and sentences are scored against it.
 
-    `speakers` matches who a question asks about when it asks what someone said ("what did
-    Putin say …"): their quoted or reported words answer it better than any sentence that is
-    merely on the topic.
+    `term_weights` are its stemmed terms by IDF; `rare_weights` the rarer half of them (the
+    names and specifics an answering passage must share). `speakers` matches who a question
+    asks about when it asks what someone said ("what did Putin say …"): their quoted or
+    reported words answer it better than any sentence merely on the topic. `asked` is the kind
+    of answer it wants.
     """
 
     text: str
     vector: "np.ndarray"
     term_weights: dict[str, float]
     speakers: "re.Pattern[str] | None"
+    asked: Asked
+    stopwords: frozenset[str]
+
+    @property
+    def rare_weights(self) -> dict[str, float]:
+        ranked = sorted(self.term_weights.items(), key=lambda item: -item[1])
+        return dict(ranked[: max(1, (len(ranked) + 1) // 2)])
 
     @classmethod
     def of(cls, text: str, vector: "np.ndarray", bm25: Bm25, stopwords: Iterable[str]) -> "Question":
-        ignored = frozenset(stopwords) | QUESTION_WORDS
+        stop = frozenset(stopwords)
+        ignored = stop | QUESTION_WORDS
+        speech = SPEAKER.search(text)
+        if speech:  # "what did Putin say about…": the verb is how it asks, not what about
+            ignored |= {speech.group(2).lower()}
         terms = set(tokenize(text, ignored))
         before_verbs = [word for match in SPEAKER.finditer(text) for word in match.group(1).split()]
         names = [re.escape(word) for word in before_verbs if word.lower() not in ignored]
         speakers = re.compile(rf"\b({'|'.join(names)})\b", re.IGNORECASE) if names else None
-        return cls(text, vector, {term: bm25.idf(term_hash(term)) for term in terms}, speakers)
+        weights = {term: bm25.idf(term_hash(term)) for term in terms}
+        return cls(text, vector, weights, speakers, Asked.of(text), stop)
 
 
 def sentence_scores(

@@ -165,6 +165,12 @@ class Searcher:
     def passage_vectors(self, ids: list[int]) -> "dict[int, np.ndarray]":
         return self._read(catalog.passage_vectors, ids, self.meta.encoder_dim)
 
+    def copies(self, clusters: list[int]) -> dict[int, list[catalog.ArticleRow]]:
+        return self._read(catalog.copies, clusters)
+
+    def article_chunk_ids(self, articles: list[int], limit: int) -> list[int]:
+        return self._read(catalog.article_chunk_ids, articles, limit)
+
     def lexical(self, terms: list[int], k: int, allowed: "np.ndarray | None" = None) -> list[tuple[int, float]]:
         """BM25 over the segments; damaged postings are reported like any damaged index file."""
         try:

@@ -126,6 +126,33 @@ def articles(connection: sqlite3.Connection, where: str = "", parameters: Sequen
     return [ArticleRow(*row) for row in rows]
 
 
+def copies(connection: sqlite3.Connection, clusters: Sequence[int]) -> dict[int, list[ArticleRow]]:
+    """Cluster -> its articles (near-identical and identical copies), earliest published first."""
+    if not clusters:
+        return {}
+    found: dict[int, list[ArticleRow]] = {}
+    for row in articles(connection, f"a.cluster IN ({_marks(clusters)})", list(clusters)):
+        found.setdefault(row.cluster, []).append(row)
+    for members in found.values():
+        members.sort(key=lambda r: (r.published or "~", r.display))
+    return found
+
+
+def article_chunk_ids(connection: sqlite3.Connection, articles: Sequence[int], limit: int) -> list[int]:
+    """The first `limit` chunk ids of each article, in reading order."""
+    if not articles:
+        return []
+    taken: dict[int, int] = {}
+    ids = []
+    for chunk_id, article in connection.execute(
+        f"SELECT id, article FROM chunks WHERE article IN ({_marks(articles)}) ORDER BY article, start", list(articles)
+    ):
+        if taken.get(article, 0) < limit:
+            taken[article] = taken.get(article, 0) + 1
+            ids.append(chunk_id)
+    return ids
+
+
 def article_chunks(connection: sqlite3.Connection, article: int) -> list[tuple[int, int, str]]:
     """(chunk id, paragraph, text) of an article's passages, in reading order."""
     return connection.execute(

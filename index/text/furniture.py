@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from index.text.normalise import MARKDOWN_HEADING, Paragraph, normalise, units
+from index.text.normalise import MARKDOWN_HEADING, Paragraph, normalise, title_case, units
 from index.text.repeats import repeat_level
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -25,7 +25,8 @@ _READER = {
 _CALL_TO_ACTION = re.compile(
     r"\W*(support|donat\w*|subscri\w*|sign (up|in)|log ?in|register|read more|continue|click|"
     r"share|follow us|newsletter|advertis\w*|remind me|download|cookies?|paywall|"
-    r"related|see also|more on this|watch|listen)\b",
+    r"related|see also|more on this|watch|listen|most (?:read|popular|viewed|shared)|trending|"
+    r"recommended|you may also like|more (?:stories|from|news)|top stories|latest news|editor'?s picks)\b",
     re.IGNORECASE,
 )
 _NEWSROOM = re.compile(r"\bour (\w+ )?(correspondent|reporter|editor|analyst)s?\b", re.IGNORECASE)
@@ -139,7 +140,7 @@ class _Traits:
         if not words:
             return cls(False, False, False, False, False, False, "no words")
         is_markdown_heading = bool(MARKDOWN_HEADING.match(text))
-        has_sentence = len(words) >= 8 and (bool(_SENTENCE_END.search(text)) or len(words) >= 15)
+        has_sentence = len(words) >= 8 and (bool(_SENTENCE_END.search(text)) or (len(words) >= 15 and not title_case(text)))
         fragment = not has_sentence or is_markdown_heading
         own_voice = _NEWSROOM.sub("", _outside_quotes(text))
         addressed = any(w in _READER for w in _WORD.findall(own_voice))

@@ -24,6 +24,15 @@ class Paragraph:
     text: str
 
 
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to", "vs", "with", "from", "&"}
+
+
+def title_case(line: str) -> bool:
+    """A headline-style line: nearly every word capitalised ("Jonas Brothers Added to 2019 Lineup")."""
+    words = [w for w in line.split() if w[:1].isalpha() and w.lower() not in _SMALL_WORDS]
+    return len(words) >= 4 and sum(w[:1].isupper() for w in words) >= 0.8 * len(words)
+
+
 def normalise(raw: str) -> str:
     """NFKC, one kind of line end, no control characters, single spaces, at most one blank line."""
     text = unicodedata.normalize("NFKC", raw).replace("\r\n", "\n").replace("\r", "\n")
@@ -59,6 +68,6 @@ def _continues(previous: str, line: str, headline: bool) -> bool:
     """
     if MARKDOWN_HEADING.match(line) or MARKDOWN_HEADING.match(previous):
         return False
-    if not _ENDS_OPEN.search(previous):
-        return False
+    if not _ENDS_OPEN.search(previous) or title_case(previous):
+        return False  # a list of headlines is not one wrapped sentence
     return line[:1].islower() or (len(previous) >= 50 and not headline)

@@ -1,0 +1,105 @@
+"""The passages a question's answer may be in: the dense and BM25 candidates, fused by
+reciprocal rank, and then every passage of the few articles they point at most.
+
+The right article is nearly always among the first few found (on BBC reader questions it is in
+the top 5 for 0.98), while the passage that holds the answer often is not: a lead paragraph on
+the same topic outranks the line with the number. So the best articles are read whole, and the
+ranker (scoring.ranker) chooses among all their passages.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.scoring.features import Candidate
+from index.scoring.tokenise import term_hash, tokenize
+from index.search.searcher import Searcher
+from index.store import catalog
+from index.text.split import embed_text
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Retrieval knobs (scripts/eval.py measures them)."""
+
+    mode: str = "hybrid"
+    candidates: int = 50
+    rrf_k: int = 5
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.5
+    articles: int = 4  # articles read whole
+    per_article: int = 60  # passages at most of each
+
+
+def gather(
+    searcher: Searcher,
+    query: str,
+    query_vector: "np.ndarray | None",
+    settings: Settings,
+    allowed: "np.ndarray | None",
+    prefer: tuple[str, ...] = (),
+) -> tuple[list[Candidate], dict[int, catalog.ChunkRow], float]:
+    """(candidates, their rows, best dense cosine) for a query, inside the caller's snapshot."""
+    dense_hits: list[tuple[int, float]] = []
+    lexical_hits: list[tuple[int, float]] = []
+    if settings.mode in ("hybrid", "dense") and query_vector is not None:
+        dense_hits = dense_search(searcher, query_vector, settings.candidates, allowed)
+    if settings.mode in ("hybrid", "lexical"):
+        terms = [term_hash(t) for t in tokenize(query, searcher.stopwords)]
+        lexical_hits = searcher.lexical(terms, settings.candidates, allowed)
+    fused: dict[int, float] = {}
+    for hits, weight in ((dense_hits, settings.dense_weight), (lexical_hits, settings.lexical_weight)):
+        for rank, (chunk_id, _) in enumerate(hits):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (settings.rrf_k + rank + 1)
+    rows = searcher.chunks(list(fused))
+    best_articles: list[int] = []
+    for chunk_id in sorted(rows, key=lambda i: -fused[i]):
+        article = rows[chunk_id].article.id
+        if article not in best_articles:
+            best_articles.append(article)
+    wanted = best_articles[: settings.articles]
+    if prefer:
+        wanted += [r.article.id for r in rows.values() if r.article.key in prefer and r.article.id not in wanted][:2]
+    extra = [i for i in searcher.article_chunk_ids(wanted, settings.per_article) if i not in rows]
+    rows |= searcher.chunks(extra)
+    ids = list(rows)
+    vectors = searcher.passage_vectors(ids)
+    sentences = searcher.sentences(ids)
+    dense_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(dense_hits)}
+    lexical_rank = {chunk_id: rank for rank, (chunk_id, _) in enumerate(lexical_hits)}
+    lexical_score = dict(lexical_hits)
+    candidates = []
+    for chunk_id, row in rows.items():
+        if chunk_id not in vectors or chunk_id not in sentences:
+            continue  # deleted since the segments were read
+        spans, sentence_vectors = sentences[chunk_id]
+        text = row.text
+        candidates.append(Candidate(
+            id=chunk_id, text=text, title=row.article.title, article=row.article.id, paragraph=row.paragraph,
+            vector=vectors[chunk_id], spans=spans, sentences=sentence_vectors,
+            dense_rank=dense_rank.get(chunk_id), bm25_rank=lexical_rank.get(chunk_id),
+            bm25_score=lexical_score.get(chunk_id), rrf=fused.get(chunk_id, 0.0),
+            terms=Counter(tokenize(embed_text(row.article.title, text), searcher.stopwords)),
+            sentence_terms=[set(tokenize(text[s:e], searcher.stopwords)) for s, e in spans.tolist()],
+        ))
+    return candidates, rows, dense_hits[0][1] if dense_hits else 0.0
+
+
+def dense_search(searcher: Searcher, query: "np.ndarray", k: int, allowed: "np.ndarray | None") -> list[tuple[int, float]]:
+    """The k nearest live chunks over every segment; approximate segments' candidates re-scored
+    with the canonical vectors, so every score is an exact cosine."""
+    found: list[tuple[int, float]] = []
+    approximate = []
+    for segment in searcher.dense:
+        hits = segment.search(query, k, allowed)
+        (found if segment.params["kind"] == "flat" else approximate).extend(hits)
+    if approximate:
+        vectors = searcher.passage_vectors([i for i, _ in approximate])
+        found += [(i, float(v @ query)) for i, v in vectors.items()]
+    found.sort(key=lambda pair: (-pair[1], pair[0]))
+    return found[:k]
