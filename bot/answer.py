@@ -8,13 +8,16 @@ for, how much of the question the index has never seen) whether to answer at all
 
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from index.scoring.features import SENTENCE, evidence, sentence_features
 from index.scoring.ranker import ranker
-from index.scoring.relevance import Question
 from index.search.filters import Filters
 from index.search.hybrid import Hit, Results, Settings, as_text, search
 from index.search.searcher import Searcher
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # What scripts/eval.py --ablate can turn off, to measure what each part of the answer path adds.
 COMPONENTS = ("expansion", "answer_types", "ranker", "sentence_model", "abstention_model")
@@ -31,6 +34,7 @@ ABSTAIN_BELOW = 0.2  # best cosine, when the abstention model is turned off
 class AnswerSentence:
     text: str
     source: int
+    published: str | None = None  # its article's date, shown when answers from several dates differ
 
 
 @dataclass
@@ -112,7 +116,10 @@ def answer(
         return Answer(question, True, [], sources, _refusal(searcher, found))
     for n, start, end in chosen:
         sources[n - 1].highlights.append([start, end])
-    sentences = [AnswerSentence(sources[n - 1].text[start:end], n) for n, start, end in chosen]
+    sentences = [AnswerSentence(sources[n - 1].text[start:end], n, sources[n - 1].published) for n, start, end in chosen]
+    if found.question.speakers is not None and len({s.published for s in sentences if s.published}) > 1:
+        # what someone said on several dates: the newest first, each with its date
+        sentences.sort(key=lambda s: s.published or "", reverse=True)
     return _in_reading_order(Answer(question, False, sentences, sources))
 
 
@@ -136,6 +143,7 @@ def _best_sentences(
         scores = rows[:, 0] + 0.4 * rows[:, 2] - 0.02 * np.asarray([r.rank for r in refs])
     else:
         scores = ranker().sentence.scores(rows)
+    scores = scores + np.asarray([hits[r.rank].boost for r in refs], dtype=np.float32)  # the time asked about
     texts = [hits[r.rank].text[r.start : r.end] for r in refs]
     order = [i for i in np.argsort(-scores, kind="stable") if texts[i] not in avoid] or list(np.argsort(-scores))
     if "answer_types" not in disabled and question.speakers is not None:
@@ -145,6 +153,9 @@ def _best_sentences(
     best = float(scores[order[0]])
     margin = SENTENCE_MARGIN if "sentence_model" not in disabled and "ranker" not in disabled else 0.1
     chosen = [(refs[i].rank + 1, refs[i].start, refs[i].end) for i in order[:MAX_SENTENCES] if float(scores[i]) >= best - margin]
+    over_time = _said_over_time(hits, refs, rows, scores, order) if question.speakers is not None else []
+    if len(over_time) > 1:
+        chosen = over_time
     if "abstention_model" in disabled:
         return chosen, found.best_dense >= ABSTAIN_BELOW
     model = ranker().abstain
@@ -155,6 +166,18 @@ def _best_sentences(
         found.best_dense,
     )
     return chosen, bool(model.probabilities(row)[0] >= model.threshold)
+
+
+def _said_over_time(hits: list[Hit], refs: list, rows: "np.ndarray", scores: "np.ndarray", order: list) -> list[tuple[int, int, int]]:
+    """The speaker's best words on each of up to three dates, when the passages carry dates."""
+    column = SENTENCE.index("attributed")
+    best = float(scores[order[0]])
+    picked: dict[str, tuple[int, int, int]] = {}
+    for i in order:
+        published = hits[refs[i].rank].article.published
+        if rows[i, column] and published and published[:10] not in picked and float(scores[i]) >= best - SPEECH_MARGIN:
+            picked[published[:10]] = (refs[i].rank + 1, refs[i].start, refs[i].end)
+    return list(picked.values())[:MAX_SENTENCES]
 
 
 def _refusal(searcher: Searcher, found: Results) -> str:

@@ -130,6 +130,7 @@ def chat(
     since: Since = None,
     until: Until = None,
     site: Site = None,
+    follow: Annotated[bool, typer.Option("--watch", help="Also follow the indexed folders, indexing new articles while you chat.")] = False,
     index_dir: IndexDir = None,
 ) -> None:
     """Talk with the articles: questions, follow-ups and /commands (/help lists them)."""
@@ -137,7 +138,21 @@ def chat(
     from index import locations
     from index.search.filters import Filters
 
-    run(locations.index_dir(index_dir), k, Filters.parse(since, until, site))
+    run(locations.index_dir(index_dir), k, Filters.parse(since, until, site), follow)
+
+
+@app.command(cls=PlainUsage)
+@one_line_errors
+def watch(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Folders to follow (default: those indexed before).", metavar="[PATHS]...")] = None,
+    poll: Annotated[float | None, typer.Option("--poll", help="Look for changes every SECONDS instead of waiting for events (network filesystems).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out files matching this gitignore pattern (repeatable; remembered).")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Follow the folders: new, changed and deleted articles are indexed as they arrive (Ctrl-C stops)."""
+    from bot.watching import watch_folders
+
+    watch_folders(paths or [], poll, exclude or [], index_dir)
 
 
 @app.command(cls=PlainUsage)

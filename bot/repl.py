@@ -167,8 +167,12 @@ def _reindex(state: ChatState) -> str:
     return render.report_text(report)
 
 
-def run(index_dir: Path, k: int = 5, filters: Filters | None = None) -> None:
-    """The interactive loop: history file, suggestions, Ctrl-C clears the line, Ctrl-D quits."""
+def run(index_dir: Path, k: int = 5, filters: Filters | None = None, follow: bool = False) -> None:
+    """The interactive loop: history file, suggestions, Ctrl-C clears the line, Ctrl-D quits.
+
+    Args:
+        follow: run a watcher over the indexed folders in this process (`bot chat --watch`).
+    """
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.history import FileHistory
@@ -179,6 +183,9 @@ def run(index_dir: Path, k: int = 5, filters: Filters | None = None) -> None:
     state = ChatState(index_dir, Searcher.open(index_dir), k, filters or Filters())
     out = render.console()
     out.print(render.banner(status(index_dir, state.searcher.connection)))
+    problems: list[str] = []
+    if follow:
+        _follow(state, problems)
     history = state_dir() / "chat_history"
     history.parent.mkdir(parents=True, exist_ok=True)
     session: PromptSession[str] = PromptSession(
@@ -194,12 +201,26 @@ def run(index_dir: Path, k: int = 5, filters: Filters | None = None) -> None:
         notice = refreshed(state)
         if notice:
             out.print(notice)
+        while problems:
+            out.print(problems.pop(0))
         if line.strip() and not line.strip().startswith("/") and not state.searcher.model_ready:
             with out.status("Loading the model…"):
                 state.searcher.encoder  # noqa: B018 - waits for the background load
         shown = handle(state, line)
         if shown is not None:
             _show(out, shown)
+
+
+def _follow(state: ChatState, problems: list[str]) -> None:
+    """A watcher in the background: it writes, the chat notices the new index between turns."""
+    from index.embed.load import load_encoder
+    from index.embed.model import model_info
+    from index.indexer.watch import Watcher, in_background
+
+    model = model_info(state.searcher.meta.model_path)
+    roots = [Path(r) for r in state.searcher.meta.roots]
+    watcher = Watcher(state.index_dir, roots, model, lambda: load_encoder(model))
+    in_background(watcher, lambda error: problems.append(f"The watcher stopped: {error}"))
 
 
 def _show(out: Any, shown: Any) -> None:

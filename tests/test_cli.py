@@ -66,7 +66,7 @@ def test_ask_json_schema(indexed: Path) -> None:
     for source in data["sources"]:
         assert {"n", "title", "path", "paragraph", "score", "text"} <= set(source)
     for sentence in data["answer"]:
-        assert set(sentence) == {"text", "source"}
+        assert set(sentence) == {"text", "source", "published"}
         assert sentence["text"] in data["sources"][sentence["source"] - 1]["text"]
 
 

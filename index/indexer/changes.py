@@ -39,8 +39,15 @@ def lstat(path: Path) -> tuple[int, int]:
         return -1, -1
 
 
-def changes(store: Target, found: Found, report: Report) -> tuple[list[SourceFile], list[tuple[SourceFile, str]], set[str]]:
-    """(files to read, files newly skipped by name, stored files no longer found)."""
+def changes(
+    store: Target, found: Found, report: Report, scope: set[str] | None = None
+) -> tuple[list[SourceFile], list[tuple[SourceFile, str]], set[str]]:
+    """(files to read, files newly skipped by name, stored files no longer found).
+
+    Args:
+        scope: the stored paths a watcher's events concern; None for a whole walk, where every
+            stored file not found is gone.
+    """
     stored = store.stored_files
     to_read = []
     for source in found.files:
@@ -56,7 +63,8 @@ def changes(store: Target, found: Found, report: Report) -> tuple[list[SourceFil
             skips.append((source, reason))
             report.skipped.append((printable(source.display), reason))
     present = {str(s.path) for s in found.files} | {store_key(s.path) for s, _ in found.skipped}
-    return to_read, skips, set(stored) - present
+    candidates = set(stored) if scope is None else scope & set(stored)
+    return to_read, skips, candidates - present
 
 
 def stat_of(path: Path) -> tuple[int, int]:

@@ -80,6 +80,69 @@ def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None
     return found
 
 
+def discover_changed(paths: Iterable[Path], roots: Iterable[Path], excludes: dict[str, list[str]] | None = None) -> Found:
+    """The article files among `paths` (files, or folders walked whole) that belong to one of the
+    roots and are not excluded: what a watcher hands the indexer instead of a whole walk."""
+    found = Found()
+    seen: set[Path] = set()
+    roots = [Path(os.path.abspath(r)) for r in roots]
+    for path in paths:
+        absolute = Path(os.path.abspath(path))
+        root = next((r for r in roots if r == absolute or r in absolute.parents), None)
+        if root is None or not absolute.exists() and not absolute.is_symlink():
+            continue
+        if absolute.is_dir():
+            walked = discover([absolute], {str(absolute): (excludes or {}).get(str(root), [])})
+            for source in walked.files:
+                if source.path not in seen and not excluded(source.path, root, excludes):
+                    seen.add(source.path)
+                    found.files.append(SourceFile(source.path, display_of(source.path, root)))
+            continue
+        if absolute in seen or is_temporary(absolute.name) or excluded(absolute, root, excludes):
+            continue
+        seen.add(absolute)
+        source = SourceFile(absolute, display_of(absolute, root))
+        reason = skip_reason(absolute)
+        if reason:
+            found.skipped.append((source, reason))
+        else:
+            found.files.append(source)
+    found.files.sort(key=lambda f: f.display)
+    return found
+
+
+def excluded(path: Path, root: Path, excludes: dict[str, list[str]] | None = None) -> bool:
+    """Whether the folder's excludes or a .botignore between the root and the file leave it out
+    (hidden folders included)."""
+    if root.is_file():
+        return False
+    relative = path.relative_to(root)
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    rules: list[tuple[Path, "pathspec.PathSpec"]] = []
+    patterns = (excludes or {}).get(str(root), [])
+    if patterns:
+        rules.append((root, _spec(patterns)))
+    folder = root
+    for part in relative.parts[:-1]:
+        ignore = folder / IGNORE_FILE
+        if ignore.is_file():
+            try:
+                rules.append((folder, _spec(ignore.read_text(encoding="utf-8", errors="replace").splitlines())))
+            except OSError:
+                pass
+        folder = folder / part
+        if _excluded(folder, rules, True):
+            return True
+    ignore = folder / IGNORE_FILE
+    if ignore.is_file():
+        try:
+            rules.append((folder, _spec(ignore.read_text(encoding="utf-8", errors="replace").splitlines())))
+        except OSError:
+            pass
+    return _excluded(path, rules, False)
+
+
 def skip_reason(path: Path) -> str | None:
     """Why a file found by name is not an article (None when it may be one)."""
     if not _utf8(str(path)):

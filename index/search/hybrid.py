@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from index.errors import BadQuestion
+from index.ingest.dates import day
 from index.scoring.features import PASSAGE, Candidate, passage_features
 from index.scoring.ranker import ranker
 from index.scoring.relevance import Question
 from index.search.candidates import MODES, Settings, gather
 from index.search.filters import Filters
 from index.search.searcher import Searcher
+from index.search.when import RELEVANT_MARGIN, When
 from index.store.catalog import ArticleRow, ChunkRow
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ class Hit:
     lexical_score: float | None
     candidate: Candidate | None = field(default=None, repr=False)
     probability: float = 0.0  # the ranker's belief, among all candidates, that this one answers
+    boost: float = 0.0  # log-odds added for the time the question names (search.when)
     copies: list[ArticleRow] = field(default_factory=list)  # the story's other copies, earliest first
 
     @property
@@ -110,12 +113,21 @@ def search(
         for position, candidate in enumerate(candidates):
             if rows[candidate.id].article.key in prefer:
                 scores[position] += PREFERRED
+        when = When.of(query)
+        boosts = np.zeros(len(candidates), dtype=np.float32)
+        if when.any:
+            newest = day(searcher.connection.execute("SELECT max(published) FROM articles").fetchone()[0])
+            floor = float(scores.max()) - RELEVANT_MARGIN
+            boosts = np.asarray([
+                when.boost(day(rows[c.id].article.published), newest, float(score) >= floor) for c, score in zip(candidates, scores)
+            ], dtype=np.float32)
+            scores = scores + boosts
         order = np.argsort(-scores, kind="stable")
         shares = np.exp(scores - scores.max())
         shares /= shares.sum()
         hits = [_hit(rows[candidates[i].id], candidates[i], float(scores[i]), question) for i in order]
         for hit, i in zip(hits, order):
-            hit.probability = float(shares[i])
+            hit.probability, hit.boost = float(shares[i]), float(boosts[i])
         kept = _distinct(hits, k)
         clusters = searcher.copies(sorted({h.article.cluster for h in kept}))
         for hit in kept:
