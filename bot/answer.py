@@ -116,7 +116,9 @@ def answer(
         return Answer(question, True, [], sources, _refusal(searcher, found))
     for n, start, end in chosen:
         sources[n - 1].highlights.append([start, end])
-    sentences = [AnswerSentence(sources[n - 1].text[start:end], n, sources[n - 1].published) for n, start, end in chosen]
+    sentences = [
+        AnswerSentence(sources[n - 1].text[start:end], n, sources[n - 1].published) for n, start, end in chosen
+    ]
     if found.question.speakers is not None and len({s.published for s in sentences if s.published}) > 1:
         # what someone said on several dates: the newest first, each with its date
         sentences.sort(key=lambda s: s.published or "", reverse=True)
@@ -132,9 +134,9 @@ def _best_sentences(
     question = found.question
     assert question is not None
     hits = [h for h in found.hits[:ANSWER_PASSAGES] if h.candidate is not None]
-    candidates = [h.candidate for h in hits]
+    candidates = [h.candidate for h in hits if h.candidate is not None]  # all of them; says so to mypy
     passage_probabilities = [h.probability for h in hits]
-    refs, rows = sentence_features(question, candidates, passage_probabilities)  # type: ignore[arg-type]
+    refs, rows = sentence_features(question, candidates, passage_probabilities)
     if not refs:
         return [], False
     if "answer_types" in disabled:
@@ -152,7 +154,11 @@ def _best_sentences(
         order = spoken + [i for i in order if i not in spoken]
     best = float(scores[order[0]])
     margin = SENTENCE_MARGIN if "sentence_model" not in disabled and "ranker" not in disabled else 0.1
-    chosen = [(refs[i].rank + 1, refs[i].start, refs[i].end) for i in order[:MAX_SENTENCES] if float(scores[i]) >= best - margin]
+    chosen = [
+        (refs[i].rank + 1, refs[i].start, refs[i].end)
+        for i in order[:MAX_SENTENCES]
+        if float(scores[i]) >= best - margin
+    ]
     over_time = _said_over_time(hits, refs, rows, scores, order) if question.speakers is not None else []
     if len(over_time) > 1:
         chosen = over_time
@@ -162,13 +168,19 @@ def _best_sentences(
     shares = np.exp(scores - scores.max())
     sentence_probability = float(shares[order[0]] / shares.sum()) if "sentence_model" not in disabled else 0.5
     row = evidence(
-        question, candidates, passage_probabilities, sentence_probability, bool(rows[order[0], 5]),  # type: ignore[arg-type]
+        question,
+        candidates,
+        passage_probabilities,
+        sentence_probability,
+        bool(rows[order[0], 5]),  # type: ignore[arg-type]
         found.best_dense,
     )
     return chosen, bool(model.probabilities(row)[0] >= model.threshold)
 
 
-def _said_over_time(hits: list[Hit], refs: list, rows: "np.ndarray", scores: "np.ndarray", order: list) -> list[tuple[int, int, int]]:
+def _said_over_time(
+    hits: list[Hit], refs: list, rows: "np.ndarray", scores: "np.ndarray", order: list
+) -> list[tuple[int, int, int]]:
     """The speaker's best words on each of up to three dates, when the passages carry dates."""
     column = SENTENCE.index("attributed")
     best = float(scores[order[0]])

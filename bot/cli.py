@@ -22,7 +22,9 @@ IndexDir = Annotated[
     typer.Option("--index-dir", help="Where the index lives (default: $BOT_INDEX_DIR, else the platform data dir)."),
 ]
 Passages = Annotated[int, typer.Option("-k", callback=in_range(1, 50, "-k"), help="How many passages to show (1-50).")]
-Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after: 2024-03-21, 2024-03, 2024, 7d, 3m.")]
+Since = Annotated[
+    str | None, typer.Option("--since", help="Only articles published on or after: 2024-03-21, 2024-03, 2024, 7d, 3m.")
+]
 Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
 Site = Annotated[str | None, typer.Option("--site", help="Only articles from this outlet (part of its name).")]
 
@@ -37,7 +39,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """Ask questions about a folder of news articles, offline."""
 
@@ -45,31 +49,54 @@ def main_options(
 @app.command("index", cls=PlainUsage)
 @one_line_errors
 def index_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders of articles (default: those indexed before).", metavar="[PATHS]...")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders of articles (default: those indexed before).", metavar="[PATHS]..."),
+    ] = None,
     index_dir: IndexDir = None,
     model: Annotated[str | None, typer.Option(help="A local sentence-transformers model folder.")] = None,
     backend: Annotated[str, typer.Option(help="Embedding backend: onnx (fast) or torch.")] = "onnx",
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over instead of updating.")] = False,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out files matching this gitignore pattern (repeatable; remembered).")] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave out files matching this gitignore pattern (repeatable; remembered)."),
+    ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Fail instead of waiting for another indexer.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Embed on this Ray cluster (auto: the local one; default: $BOT_RAY_ADDRESS). Needs newsbot[ray].",
+        ),
+    ] = None,
 ) -> None:
     """Index articles (.txt, .md, .html, .rss/.atom feeds): only new or changed files are embedded."""
     from bot.progress import IndexProgress
     from bot.render import report_text
     from index import locations
-    from index.indexer.update import update
-    from index.embed.load import BACKENDS, load_encoder
+    from index.embed.encoder import Encoder
+    from index.embed.load import BACKENDS, cluster_address, cluster_encoder, load_encoder
     from index.embed.model import model_info
+    from index.indexer.update import update
 
     if backend not in BACKENDS:
         raise typer.BadParameter(f"choose one of {', '.join(BACKENDS)}", param_hint="--backend")
     info = model_info(model)
+    cluster = cluster_address(ray)
+    if cluster and backend != "onnx":
+        raise typer.BadParameter("--ray embeds with the ONNX backend", param_hint="--backend")
     with IndexProgress() as progress:
+
+        def encoder() -> Encoder:
+            local = load_encoder(info, backend, on_prepare=progress.preparing)
+            return cluster_encoder(cluster, info, local) if cluster else local
+
         report = update(
             locations.index_dir(index_dir),
             paths or [],
             info,
-            lambda: load_encoder(info, backend, on_prepare=progress.preparing),
+            encoder,
             rebuild=rebuild,
             excludes=exclude or [],
             wait=not no_wait,
@@ -82,7 +109,9 @@ def index_command(
 @app.command(cls=PlainUsage)
 @one_line_errors
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question in plain English; - reads it from stdin.", metavar="QUESTION")],
+    question: Annotated[
+        str, typer.Argument(help="Your question in plain English; - reads it from stdin.", metavar="QUESTION")
+    ],
     k: Passages = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (stable schema).")] = False,
     since: Since = None,
@@ -130,7 +159,9 @@ def chat(
     since: Since = None,
     until: Until = None,
     site: Site = None,
-    follow: Annotated[bool, typer.Option("--watch", help="Also follow the indexed folders, indexing new articles while you chat.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--watch", help="Also follow the indexed folders, indexing new articles while you chat.")
+    ] = False,
     index_dir: IndexDir = None,
 ) -> None:
     """Talk with the articles: questions, follow-ups and /commands (/help lists them)."""
@@ -144,9 +175,20 @@ def chat(
 @app.command(cls=PlainUsage)
 @one_line_errors
 def watch(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Folders to follow (default: those indexed before).", metavar="[PATHS]...")] = None,
-    poll: Annotated[float | None, typer.Option("--poll", help="Look for changes every SECONDS instead of waiting for events (network filesystems).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out files matching this gitignore pattern (repeatable; remembered).")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders to follow (default: those indexed before).", metavar="[PATHS]..."),
+    ] = None,
+    poll: Annotated[
+        float | None,
+        typer.Option(
+            "--poll", help="Look for changes every SECONDS instead of waiting for events (network filesystems)."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave out files matching this gitignore pattern (repeatable; remembered)."),
+    ] = None,
     index_dir: IndexDir = None,
 ) -> None:
     """Follow the folders: new, changed and deleted articles are indexed as they arrive (Ctrl-C stops)."""
@@ -193,8 +235,15 @@ def show(
 @app.command("eval", cls=PlainUsage)
 @one_line_errors
 def eval_command(
-    questions: Annotated[Path, typer.Argument(help='JSON Lines of {"question", "doc", "gold": [answer strings]}.', metavar="QUESTIONS")],
-    k: Annotated[int, typer.Option("-k", callback=in_range(1, 50, "-k"), help="Passages retrieved per question; scores count only these.")] = 10,
+    questions: Annotated[
+        Path, typer.Argument(help='JSON Lines of {"question", "doc", "gold": [answer strings]}.', metavar="QUESTIONS")
+    ],
+    k: Annotated[
+        int,
+        typer.Option(
+            "-k", callback=in_range(1, 50, "-k"), help="Passages retrieved per question; scores count only these."
+        ),
+    ] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object of the scores.")] = False,
     index_dir: IndexDir = None,
 ) -> None:

@@ -9,19 +9,24 @@ Ctrl-C exit 130.
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 F = TypeVar("F", bound=Callable[..., Any])
-# typer 0.28 carries its own copy of click; its exception classes are found from the public ones.
-_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+# typer 0.28 carries its own copy of click; its exception classes are found from the public ones
+# (the checker is shown the private module they live in).
+if TYPE_CHECKING:
+    from typer._click.exceptions import ClickException as _CLICK_ERROR
+    from typer._click.exceptions import UsageError as _USAGE_ERROR
+else:
+    _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    _CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 class OneLineErrors(TyperGroup):
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click's entry point
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.get("standalone_mode", True)
         kwargs["standalone_mode"] = False
         try:
@@ -31,7 +36,8 @@ class OneLineErrors(TyperGroup):
             sys.exit(result if isinstance(result, int) else 0)
         except _USAGE_ERROR as error:
             if type(error).__name__ == "NoArgsIsHelpError":
-                typer.echo(error.ctx.get_help())  # type: ignore[attr-defined]
+                assert error.ctx is not None  # click raises it with the context whose help it shows
+                typer.echo(error.ctx.get_help())
                 sys.exit(0)
             typer.echo(f"Error: {' '.join(error.format_message().split())}", err=True)
             sys.exit(2)
@@ -41,8 +47,8 @@ class OneLineErrors(TyperGroup):
             typer.echo("Interrupted.", err=True)
             sys.exit(130)
         except _CLICK_ERROR as error:
-            typer.echo(f"Error: {error.format_message()}", err=True)  # type: ignore[attr-defined]
-            sys.exit(error.exit_code)  # type: ignore[attr-defined]
+            typer.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
 
 
 class PlainUsage(TyperCommand):
@@ -58,8 +64,8 @@ def one_line_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from index.indexer.update import Interrupted
         from index.errors import UserError
+        from index.indexer.update import Interrupted
 
         try:
             return command(*args, **kwargs)
@@ -90,4 +96,3 @@ def in_range(low: int, high: int, name: str) -> Callable[[int], int]:
         return value
 
     return check
-

@@ -17,9 +17,33 @@ from index.scoring.relevance import QUESTION_WORDS, SPEAKER
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _OPENERS = re.compile(r"^(and|but|so|also|then|what about|how about|what of|and what|plus)\b", re.IGNORECASE)
 # Words that stand for something said before, wherever they are in the question.
-_REFERRING = {"he", "she", "they", "him", "her", "them", "his", "hers", "its", "it", "their", "theirs",
-              "these", "those", "instead", "else", "too", "either", "again", "then", "former", "latter",
-              "though", "one", "ones"}
+_REFERRING = {
+    "he",
+    "she",
+    "they",
+    "him",
+    "her",
+    "them",
+    "his",
+    "hers",
+    "its",
+    "it",
+    "their",
+    "theirs",
+    "these",
+    "those",
+    "instead",
+    "else",
+    "too",
+    "either",
+    "again",
+    "then",
+    "former",
+    "latter",
+    "though",
+    "one",
+    "ones",
+}
 # Pronouns a name earlier in the same question can be the antecedent of ("What did Putin say about
 # his opponents?"); object pronouns and standalone possessives ("theirs") always point back.
 _CAN_POINT_INSIDE = {"he", "she", "they", "his", "her", "its", "their"}
@@ -28,13 +52,74 @@ _EXISTENTIAL = {"is", "are", "was", "were", "will", "be", "been", "have", "has",
 # More topic words than this and the question has a subject of its own, whatever its pronouns.
 LEANING_AT_MOST = 4
 # Words that say how a question is asked, not what it is about.
-_NOT_CONTENT = QUESTION_WORDS | _REFERRING | {
-    "is", "are", "was", "be", "will", "would", "can", "could", "should", "say", "said", "tell", "me",
-    "the", "a", "an", "of", "to", "in", "on", "for", "and", "but", "or", "with", "at", "by", "from",
-    "as", "this", "that", "there", "happen", "happened", "happens", "mean", "means", "so", "much",
-    "many", "long", "often", "come", "get", "got", "go", "went", "do", "doing", "done", "think",
-    "thinks", "thought", "more", "about", "win", "won", "lose", "lost", "else", "now", "next",
-}
+_NOT_CONTENT = (
+    QUESTION_WORDS
+    | _REFERRING
+    | {
+        "is",
+        "are",
+        "was",
+        "be",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "say",
+        "said",
+        "tell",
+        "me",
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "but",
+        "or",
+        "with",
+        "at",
+        "by",
+        "from",
+        "as",
+        "this",
+        "that",
+        "there",
+        "happen",
+        "happened",
+        "happens",
+        "mean",
+        "means",
+        "so",
+        "much",
+        "many",
+        "long",
+        "often",
+        "come",
+        "get",
+        "got",
+        "go",
+        "went",
+        "do",
+        "doing",
+        "done",
+        "think",
+        "thinks",
+        "thought",
+        "more",
+        "about",
+        "win",
+        "won",
+        "lose",
+        "lost",
+        "else",
+        "now",
+        "next",
+    }
+)
 
 
 @dataclass
@@ -75,13 +160,22 @@ def is_follow_up(question: str) -> bool:
             continue  # "what did Putin say about his opponents": "his" is Putin
         if lower == "instead" and following == "of":
             continue  # "instead of X" says what instead of
-        if lower in ("one", "ones") and position and words[position - 1].lower() not in ("which", "the", "other", "another", "that", "this"):
+        if (
+            lower in ("one", "ones")
+            and position
+            and words[position - 1].lower() not in ("which", "the", "other", "another", "that", "this")
+        ):
             continue  # "one" as a number, not "the other one"
         if lower in _REFERRING:
             return True
         if lower in ("this", "that") and position >= len(words) - 2:
             return True  # "why did they do that?", "who attacked that plan?"
-        if lower == "there" and position and following not in _EXISTENTIAL and words[position - 1].lower() not in _EXISTENTIAL:
+        if (
+            lower == "there"
+            and position
+            and following not in _EXISTENTIAL
+            and words[position - 1].lower() not in _EXISTENTIAL
+        ):
             return True  # "who else was there?", not "are there plans to…"
     return False
 
@@ -92,7 +186,7 @@ def _named_before(words: list[str], position: int) -> bool:
 
 
 def _speech_without_topic(text: str) -> bool:
-    """"What did the CBI say?": a speaker, and nothing said about what."""
+    """ "What did the CBI say?": a speaker, and nothing said about what."""
     match = SPEAKER.search(text)
     if not match:
         return False

@@ -162,9 +162,7 @@ def abstain_rates(outcomes: Sequence[Outcome]) -> tuple[float, float]:
     )
 
 
-def abstain_curve(
-    outcomes: Sequence[Outcome], thresholds: Iterable[float]
-) -> list[tuple[float, float, float]]:
+def abstain_curve(outcomes: Sequence[Outcome], thresholds: Iterable[float]) -> list[tuple[float, float, float]]:
     """(threshold, abstained on unanswerable, abstained on answerable) had ABSTAIN_BELOW been each
     threshold: the trade-off to pick it from (meaningful for runs that use dense scores)."""
     curve = []
@@ -232,9 +230,7 @@ def load_cases(path: Path) -> list[Case]:
             continue
         if not (isinstance(doc, str) and doc):
             raise BadQuestions(f'{path}: question {number} needs a "doc" (or "gold": [] for one nothing answers).')
-        if not (
-            isinstance(gold, list) and gold and all(isinstance(g, str) and g.strip() for g in gold)
-        ):
+        if not (isinstance(gold, list) and gold and all(isinstance(g, str) and g.strip() for g in gold)):
             raise BadQuestions(f'{path}: question {number} needs "gold": a list of answer strings.')
         cases.append(Case(question, doc, tuple(gold)))
     if not cases:
@@ -250,9 +246,7 @@ def load_squad(folder: Path, limit: int | None = None) -> tuple[list[dict], list
     if limit and limit < len(questions):
         questions = [questions[i * len(questions) // limit] for i in range(limit)]
     wanted = {q["passage_id"] for q in questions} if limit else None
-    passages = [
-        p for p in read_jsonl(folder / "passages.jsonl") if wanted is None or p["id"] in wanted
-    ]
+    passages = [p for p in read_jsonl(folder / "passages.jsonl") if wanted is None or p["id"] in wanted]
     files = {p["id"]: PASSAGE_FILE.format(n) for n, p in enumerate(passages)}
     cases = [
         Case(
@@ -281,15 +275,13 @@ def table(rows: dict[str, Scores], extra: dict[str, dict[str, str]] | None = Non
     extra = extra or {}
     columns = list(dict.fromkeys(c for cells in extra.values() for c in cells))
     lines = [
-        "| run | questions | hit@1 | hit@5 | MRR@10 | answer_hit | abstained |"
-        + "".join(f" {c} |" for c in columns),
+        "| run | questions | hit@1 | hit@5 | MRR@10 | answer_hit | abstained |" + "".join(f" {c} |" for c in columns),
         "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(columns),
     ]
     for name, s in rows.items():
         cells = extra.get(name, {})
         lines.append(
             f"| {name} | {s.questions} | {s.hit_at_1:.3f} | {s.hit_at_5:.3f} | {s.mrr_at_10:.3f} "
-            f"| {s.answer_hit:.3f} | {s.abstained:.3f} |"
-            + "".join(f" {cells.get(c, '')} |" for c in columns)
+            f"| {s.answer_hit:.3f} | {s.abstained:.3f} |" + "".join(f" {cells.get(c, '')} |" for c in columns)
         )
     return "\n".join(lines)

@@ -21,7 +21,7 @@ SHOWN_SKIPS = 20
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
-    """"1 passage", "2 passages", "1,500 articles"."""
+    """ "1 passage", "2 passages", "1,500 articles"."""
     return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
 
 
@@ -68,14 +68,14 @@ def ended(sentence: str) -> str:
 
 
 def byline(title: str | None, site: str | None, published: str | None) -> str:
-    """"Title — Site, 22 Feb 2013": the parts that are known."""
+    """ "Title — Site, 22 Feb 2013": the parts that are known."""
     when = day_text(published)
     outlet = ", ".join(p for p in (site, when) if p)
     return " — ".join(p for p in (title, outlet) if p)
 
 
 def day_text(published: str | None) -> str:
-    """"2013-02-22T10:31:00+00:00" -> "22 Feb 2013"."""
+    """ "2013-02-22T10:31:00+00:00" -> "22 Feb 2013"."""
     if not published:
         return ""
     import datetime as dt
@@ -100,7 +100,8 @@ def source_text(source: Source, full: bool = False, width: int = 300) -> "Text":
     out.append(f" — {printable(source.path)} ¶{source.paragraph} ({source.score:.3f})\n", style="dim")
     if source.also_in:
         copies = ", ".join(
-            f"{c.site or printable(c.path)}" + (f" ({day_text(c.published)})" if c.published else "") for c in source.also_in[:4]
+            f"{c.site or printable(c.path)}" + (f" ({day_text(c.published)})" if c.published else "")
+            for c in source.also_in[:4]
         )
         more = f" and {len(source.also_in) - 4} more" if len(source.also_in) > 4 else ""
         out.append(f"    also in: {copies}{more}\n", style="dim")
@@ -142,7 +143,11 @@ def date_range(first: str | None, last: str | None) -> str:
 
 
 def stale_summary(current: "Status") -> str:
-    parts = [f"{len(v)} {k}" for k, v in (("changed", current.changed), ("new", current.new), ("missing", current.missing)) if v]
+    parts = [
+        f"{len(v)} {k}"
+        for k, v in (("changed", current.changed), ("new", current.new), ("missing", current.missing))
+        if v
+    ]
     return "files changed on disk since the last index (" + ", ".join(parts) + ")"
 
 
@@ -186,7 +191,8 @@ def report_text(report: "Report") -> str:
         lines.append(
             f"Indexed: {report.added} added, {report.changed} changed, {report.removed} removed, "
             f"{report.unchanged} unchanged {'file' if report.unchanged == 1 else 'files'}; "
-            f"{plural(report.chunks_embedded, 'passage')} embedded, {report.chunks_total:,} in the index ({report.seconds:.1f} s)."
+            f"{plural(report.chunks_embedded, 'passage')} embedded, {report.chunks_total:,} in the index "
+            f"({report.seconds:.1f} s)."
         )
     return "\n".join(lines)
 
@@ -206,7 +212,10 @@ def interrupted_text(report: "Report") -> str:
     kept = report.chunks_embedded
     if not kept:
         return "Interrupted; the index is unchanged."
-    return f"Interrupted; the index is unchanged. {plural(kept, 'passage')} embedded so far are kept: run bot index again to finish."
+    return (
+        f"Interrupted; the index is unchanged. {plural(kept, 'passage')} embedded so far are kept: "
+        "run bot index again to finish."
+    )
 
 
 def articles_text(found: "list[Listed]") -> str:
@@ -231,7 +240,16 @@ def article_json(shown: "Shown") -> str:
 
 def article_text(shown: "Shown") -> str:
     lines = [shown.title, printable(shown.path)]
-    known = [f"{label}: {value}" for label, value in (("Published", shown.published), ("By", shown.author), ("Site", shown.site), ("URL", shown.url)) if value]
+    known = [
+        f"{label}: {value}"
+        for label, value in (
+            ("Published", shown.published),
+            ("By", shown.author),
+            ("Site", shown.site),
+            ("URL", shown.url),
+        )
+        if value
+    ]
     lines += known
     if shown.copy_of:
         lines.append(f"An identical copy of {printable(shown.copy_of)}, whose passages these are.")

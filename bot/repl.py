@@ -81,7 +81,9 @@ def _ask(state: ChatState, question: str) -> Any:
     avoid = already_said(question, state.conversation)
     result = answer(state.searcher, question, state.k, query=query, prefer=prefer, filters=state.filters, avoid=avoid)
     state.last = result
-    state.conversation.turns.append(Turn(question, query, [s.file for s in result.sources], [s.text for s in result.answer]))
+    state.conversation.turns.append(
+        Turn(question, query, [s.file for s in result.sources], [s.text for s in result.answer])
+    )
     return render.answer_text(result)
 
 
@@ -130,7 +132,11 @@ def _filter(state: ChatState, name: str, argument: str) -> str:
         return "Searching all articles."
     if not argument:
         return f"Usage: {name} {'NAME' if name == '/site' else 'DATE'}"
-    given = Filters.parse(argument if name == "/since" else None, argument if name == "/until" else None, argument if name == "/site" else None)
+    given = Filters.parse(
+        argument if name == "/since" else None,
+        argument if name == "/until" else None,
+        argument if name == "/site" else None,
+    )
     field_name = name[1:]
     state.filters = replace(state.filters, **{field_name: getattr(given, field_name)})
     return f"Searching articles {state.filters.describe()}."
@@ -156,9 +162,9 @@ def _open(state: ChatState, argument: str) -> Any:
 
 def _reindex(state: ChatState) -> str:
     from bot.progress import IndexProgress
-    from index.indexer.update import update
     from index.embed.load import load_encoder
     from index.embed.model import model_info
+    from index.indexer.update import update
 
     info = model_info(state.searcher.meta.model_path)
     with IndexProgress() as progress:

@@ -35,12 +35,20 @@ def watch_folders(paths: list[Path], poll: float | None, excludes: list[str], in
     model = model_info(model_path)
     terminal = sys.stdout.isatty()
     watcher = Watcher(
-        directory, roots, model, lambda: load_encoder(model), excludes, poll,
+        directory,
+        roots,
+        model,
+        lambda: load_encoder(model),
+        excludes,
+        poll,
         on_update=lambda report: typer.echo(watch_line(report, terminal, time.time())),
         on_wait=lambda message: typer.echo(message, err=True),
     )
     signal.signal(signal.SIGTERM, _terminate)
-    typer.echo(f"Watching {', '.join(str(r) for r in roots)}" + (f" every {poll:g} s" if poll else "") + " (Ctrl-C stops).", err=True)
+    typer.echo(
+        f"Watching {', '.join(str(r) for r in roots)}" + (f" every {poll:g} s" if poll else "") + " (Ctrl-C stops).",
+        err=True,
+    )
     try:
         watcher.run()
     except _Terminated:

@@ -24,8 +24,7 @@ class OldIndexFormat(UserError):
 
     def __init__(self, index_dir: object) -> None:
         super().__init__(
-            f"The index at {index_dir} was made by an older version of newsbot. "
-            "Rebuild it with: bot index --rebuild"
+            f"The index at {index_dir} was made by an older version of newsbot. Rebuild it with: bot index --rebuild"
         )
 
 

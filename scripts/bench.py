@@ -175,7 +175,9 @@ def bench_index(table: Table, corpus: Path, work: Path, env: dict[str, str]) -> 
     chunks = chunk_count(onnx.stdout)
     texts = embedded_texts(index_dir)
     (work / "texts.json").write_text(json.dumps(texts))
-    raw, raw_cpu = map(float, run([sys.executable, "-c", RAW_ENCODE, str(work / "texts.json")], env).stdout.split()[-2:])
+    raw, raw_cpu = map(
+        float, run([sys.executable, "-c", RAW_ENCODE, str(work / "texts.json")], env).stdout.split()[-2:]
+    )
     torch = run([BOT, "index", "--rebuild", "--backend", "torch", str(corpus), "--index-dir", str(work / "torch")], env)
     articles = len(list(corpus.rglob("*.txt")))
     table.add(
@@ -195,12 +197,16 @@ def bench_index(table: Table, corpus: Path, work: Path, env: dict[str, str]) -> 
     same_model = torch.cpu / raw_cpu - 1
     table.add(
         "`bot index --backend torch` overhead over raw encode (CPU seconds, whole process / encode − 1)",
-        f"{same_model:+.0%} (wall: {torch.seconds / raw - 1:+.0%})", "≤ +10%", same_model <= 0.10,
+        f"{same_model:+.0%} (wall: {torch.seconds / raw - 1:+.0%})",
+        "≤ +10%",
+        same_model <= 0.10,
     )
     default = onnx.cpu / raw_cpu - 1
     table.add(
         "`bot index` (ONNX, the default) over raw encode (CPU seconds)",
-        f"{default:+.0%} (wall: {onnx.seconds / raw - 1:+.0%})", "≤ +10%", default <= 0.10,
+        f"{default:+.0%} (wall: {onnx.seconds / raw - 1:+.0%})",
+        "≤ +10%",
+        default <= 0.10,
     )
     table.add("peak RSS `bot index` (ONNX / torch)", f"{onnx.rss_mb:.0f} MB / {torch.rss_mb:.0f} MB")
     shutil.rmtree(work / "torch", ignore_errors=True)
@@ -212,7 +218,9 @@ def bench_reindex(table: Table, corpus: Path, work: Path, index_dir: Path, env: 
     unchanged = median_run([BOT, "index", "--index-dir", str(index_dir)], env, times)
     table.add(
         "re-index, nothing changed (whole process, median)",
-        f"{unchanged.seconds:.2f} s (CPU {unchanged.cpu:.2f} s)", "≤ 3 s", unchanged.seconds <= 3,
+        f"{unchanged.seconds:.2f} s (CPU {unchanged.cpu:.2f} s)",
+        "≤ 3 s",
+        unchanged.seconds <= 3,
     )
     added = []
     extra = work / "added"
@@ -232,14 +240,38 @@ def new_article(seed: int) -> str:
     import random
 
     rng = random.Random(seed)
-    words = ["council", "minister", "market", "shares", "profit", "league", "striker", "album", "festival", "budget", "railway", "harbour", "election", "court", "energy", "prices", "growth", "talks", "union", "airline", "software", "players"]
+    words = [
+        "council",
+        "minister",
+        "market",
+        "shares",
+        "profit",
+        "league",
+        "striker",
+        "album",
+        "festival",
+        "budget",
+        "railway",
+        "harbour",
+        "election",
+        "court",
+        "energy",
+        "prices",
+        "growth",
+        "talks",
+        "union",
+        "airline",
+        "software",
+        "players",
+    ]
     verbs = ["said", "announced", "warned", "confirmed", "denied", "expected", "reported"]
 
     def sentence() -> str:
         picked = rng.sample(words, 6)
         return (
             f"The {picked[0]} {rng.choice(verbs)} on Monday that the {picked[1]} and the {picked[2]} "
-            f"would {rng.choice(['rise', 'fall', 'change', 'wait'])} before the {picked[3]} {picked[4]} {picked[5]} talks."
+            f"would {rng.choice(['rise', 'fall', 'change', 'wait'])} "
+            f"before the {picked[3]} {picked[4]} {picked[5]} talks."
         )
 
     paragraphs = [" ".join(sentence() for _ in range(4)) for _ in range(5)]
@@ -252,14 +284,21 @@ def bench_cold(table: Table, index_dir: Path, env: dict[str, str], times: int) -
     st = median_run([sys.executable, "-c", "import sentence_transformers"], env, times)
     table.add(
         f"`bot ask` cold, whole process (median of {times})",
-        f"{ask.seconds:.2f} s (CPU {ask.cpu:.2f} s)", "≤ 0.5 s", ask.seconds <= 0.5,
+        f"{ask.seconds:.2f} s (CPU {ask.cpu:.2f} s)",
+        "≤ 0.5 s",
+        ask.seconds <= 0.5,
     )
     table.add(
-        f"`python -c \"import sentence_transformers\"` (median of {times})",
+        f'`python -c "import sentence_transformers"` (median of {times})',
         f"{st.seconds:.2f} s (CPU {st.cpu:.2f} s, {st.rss_mb:.0f} MB)",
     )
     ratio = ask.seconds / st.seconds
-    table.add("`bot ask` / import sentence_transformers (wall)", f"{ratio:.3f}× (CPU: {ask.cpu / st.cpu:.3f}×)", "≤ 0.12×", ratio <= 0.12)
+    table.add(
+        "`bot ask` / import sentence_transformers (wall)",
+        f"{ratio:.3f}× (CPU: {ask.cpu / st.cpu:.3f}×)",
+        "≤ 0.12×",
+        ratio <= 0.12,
+    )
     helps = median_run([BOT, "--help"], env, times)
     status = median_run([BOT, "status", "--index-dir", str(index_dir)], env, times)
     table.add("`bot --help` / `bot status` (median)", f"{helps.seconds:.2f} s / {status.seconds:.2f} s")
@@ -278,8 +317,12 @@ def bench_warm(table: Table, index_dir: Path, queries: int) -> None:
     answer(opened, questions[0])  # the first query waits for the ONNX session
     search_p50, search_p95 = latencies(questions, lambda q: search(opened, q, 5))
     answer_p50, answer_p95 = latencies(questions, lambda q: answer(opened, q, 5))
-    table.add(f"warm query, search only (p50 / p95 of {queries})", f"{search_p50 * 1000:.0f} ms / {search_p95 * 1000:.0f} ms")
-    table.add(f"warm query, full answer (p50 / p95 of {queries})", f"{answer_p50 * 1000:.0f} ms / {answer_p95 * 1000:.0f} ms")
+    table.add(
+        f"warm query, search only (p50 / p95 of {queries})", f"{search_p50 * 1000:.0f} ms / {search_p95 * 1000:.0f} ms"
+    )
+    table.add(
+        f"warm query, full answer (p50 / p95 of {queries})", f"{answer_p50 * 1000:.0f} ms / {answer_p95 * 1000:.0f} ms"
+    )
 
 
 def bench_chat(table: Table, work: Path, env: dict[str, str], queries: int) -> None:
@@ -304,7 +347,9 @@ def bench_chat(table: Table, work: Path, env: dict[str, str], queries: int) -> N
     p50, p95 = latencies(questions, turn)
     table.add(
         f"`bot chat` warm turn on the seeds: answer + render (p50 / p95 of {queries})",
-        f"{p50 * 1000:.0f} ms / {p95 * 1000:.0f} ms", "< 100 ms", p95 < 0.1,
+        f"{p50 * 1000:.0f} ms / {p95 * 1000:.0f} ms",
+        "< 100 ms",
+        p95 < 0.1,
     )
 
 
@@ -329,7 +374,8 @@ def bench_faiss(table: Table, work: Path, env: dict[str, str], vectors: int, dim
     table.add(
         f"FAISS flat, {label} chunks × {dim} dims, mmap: search k=50 (p50 / p95)",
         f"{p50 * 1000:.0f} ms / {p95 * 1000:.0f} ms; open {opened:.2f} s; peak RSS {searched.rss_mb:.0f} MB "
-        f"(after search: {anon:.0f} MB anonymous + {mapped:.0f} MB file-backed; file {path.stat().st_size / 2**20:.0f} MB)",
+        f"(after search: {anon:.0f} MB anonymous + {mapped:.0f} MB file-backed; "
+        f"file {path.stat().st_size / 2**20:.0f} MB)",
     )
     path.unlink()
 
@@ -358,9 +404,10 @@ def machine() -> str:
 
 def write_report(out: Path, table: Table, command: str, load: tuple[float, float], quick: bool, corpus: Path) -> None:
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    smoke = " (--quick: a smoke run, not representative)" if quick else ""
     text = f"""# Benchmarks
 
-Produced by `scripts/bench.py`{" (--quick: a smoke run, not representative)" if quick else ""}; rerun it to refresh this file.
+Produced by `scripts/bench.py`{smoke}; rerun it to refresh this file.
 
 - Date: {now}
 - Command: `{command}`

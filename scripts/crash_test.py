@@ -77,7 +77,8 @@ class State:
             dead = connection.execute("SELECT count(*) FROM tombstones").fetchone()[0]
             files = {r[0] for r in connection.execute("SELECT path FROM files WHERE state = 'indexed'")}
             owners = connection.execute(
-                "SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article WHERE a.id IS NULL OR a.duplicate_of IS NOT NULL"
+                "SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article "
+                "WHERE a.id IS NULL OR a.duplicate_of IS NOT NULL"
             ).fetchone()[0]
             passages = connection.execute("SELECT coalesce(sum(passages), 0) FROM articles").fetchone()[0]
         except sqlite3.DatabaseError as error:
@@ -97,7 +98,11 @@ class State:
 def bot(*args: object, index_dir: Path, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*BOT, *map(str, args), "--index-dir", str(index_dir)],
-        capture_output=True, text=True, timeout=timeout, env=_env(), check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        check=False,
     )
 
 
@@ -120,7 +125,9 @@ def chunk_texts(index_dir: Path) -> list[tuple[str, str]]:
 
     opened = Searcher.open(index_dir, load_model=False)
     try:
-        return sorted(opened.connection.execute("SELECT a.display, c.text FROM chunks c JOIN articles a ON a.id = c.article"))
+        return sorted(
+            opened.connection.execute("SELECT a.display, c.text FROM chunks c JOIN articles a ON a.id = c.article")
+        )
     finally:
         opened.close()
 
@@ -195,7 +202,10 @@ def crash_loop(
         began = time.perf_counter()
         process = subprocess.Popen(
             [*BOT, *map(str, args), "--index-dir", str(index_dir)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
         )
         if when == "random":
             try:
@@ -245,8 +255,10 @@ def crash_loop(
         raise Violation(f"after the kills the index differs from a clean build: extra {extra}, missing {missing}")
     if State.of(index_dir).files != corpus.files():  # type: ignore[union-attr]
         raise Violation("the final index does not hold exactly the files on disk")
-    log(f"crashes: {killed} kills survived ({completed} runs finished between them); "
-        f"final index equals a clean build ({len(fresh)} chunks)")
+    log(
+        f"crashes: {killed} kills survived ({completed} runs finished between them); "
+        f"final index equals a clean build ({len(fresh)} chunks)"
+    )
     return killed
 
 
@@ -280,15 +292,22 @@ def asker(index_dir: Path, stop: Path, out: Path) -> None:
             generations.add(opened.generation)
             answer(opened, QUESTIONS[done % len(QUESTIONS)])
             opened.close()
-        except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+        except Exception as error:
             failures.append(f"{error.__class__.__name__}: {error}")
         done += 1
-    out.write_text(json.dumps({"queries": done, "failures": failures, "generations": sorted(list(g) for g in generations)}))
+    out.write_text(
+        json.dumps({"queries": done, "failures": failures, "generations": sorted(list(g) for g in generations)})
+    )
 
 
 def concurrent_readers(
-    work: Path, askers: int, rounds: int, rng: random.Random, log: Callable[[str], object] = print,
-    files: int = 60, source: str = "auto",
+    work: Path,
+    askers: int,
+    rounds: int,
+    rng: random.Random,
+    log: Callable[[str], object] = print,
+    files: int = 60,
+    source: str = "auto",
 ) -> int:
     """Answer in `askers` processes while `rounds` updates (the last a --rebuild) are written."""
     corpus = Corpus(work / "src", files, rng, source)
@@ -322,8 +341,10 @@ def concurrent_readers(
         raise Violation(f"{len(failures)} of {queries} concurrent queries failed, e.g. {failures[0]}")
     if len(generations) < 2:
         raise Violation(f"the readers only ever saw generation {generations}: no overlap with the writer")
-    log(f"readers: {queries} queries by {askers} processes during {rounds} index runs "
-        f"(generations {generations[0]}..{generations[-1]} seen): 0 failures")
+    log(
+        f"readers: {queries} queries by {askers} processes during {rounds} index runs "
+        f"(generations {generations[0]}..{generations[-1]} seen): 0 failures"
+    )
     return queries
 
 
@@ -336,7 +357,10 @@ def two_writers(work: Path, rng: random.Random, log: Callable[[str], object] = p
     index_dir = work / "index"
     first = subprocess.Popen(
         [*BOT, "index", str(corpus.folder), "--index-dir", str(index_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
     )
     lock = index_dir / "lock"
     deadline = time.time() + 120
@@ -369,8 +393,12 @@ def main() -> None:
     parser.add_argument("--askers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=4, help="index runs while the askers ask")
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--corpus", choices=["auto", "bbc", "generated"], default="auto",
-                        help="auto: BBC articles when ../shared has them, else generated ones")
+    parser.add_argument(
+        "--corpus",
+        choices=["auto", "bbc", "generated"],
+        default="auto",
+        help="auto: BBC articles when ../shared has them, else generated ones",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     options = parser.parse_args()
     rng = random.Random(options.seed)

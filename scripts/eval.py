@@ -82,11 +82,13 @@ class CachedEncoder:
             self._remember(list(missing), self.encoder.embed(list(missing.values())))
         return self._stack(keys)
 
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
         span_keys = [[_key(f"{t}\0{s}:{e}") for s, e in text_spans] for t, text_spans in zip(texts, spans)]
         missing = [i for i, t in enumerate(texts) if any(k not in self.known for k in [_key(t), *span_keys[i]])]
         if missing:
-            vectors, span_vectors = self.encoder.embed_passages([texts[i] for i in missing], [spans[i] for i in missing])
+            vectors, span_vectors = self.encoder.embed_passages(
+                [texts[i] for i in missing], [spans[i] for i in missing]
+            )
             self._remember([_key(texts[i]) for i in missing], vectors)
             self._remember([k for i in missing for k in span_keys[i]], span_vectors)
         return self._stack([_key(t) for t in texts]), self._stack([k for ks in span_keys for k in ks])
@@ -108,7 +110,10 @@ class CachedEncoder:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = self.folder / f"{time.time_ns()}-{os.getpid()}"
-        for suffix, array in (("vectors", np.stack([self.known[k] for k in self.fresh])), ("keys", np.asarray(self.fresh, dtype="U32"))):
+        for suffix, array in (
+            ("vectors", np.stack([self.known[k] for k in self.fresh])),
+            ("keys", np.asarray(self.fresh, dtype="U32")),
+        ):
             partial = Path(f"{stem}.{suffix}.partial")
             with open(partial, "wb") as handle:
                 np.save(handle, array, allow_pickle=False)
@@ -138,7 +143,10 @@ def index_of(
     directory = cache_dir() / "eval" / "indexes" / f"{name}-{model.name}"
     report = update(directory, [corpus], model, lambda: encoder, rebuild=rebuild, excludes=excludes)  # type: ignore[arg-type, return-value]
     encoder.save()
-    log(f"{name}: {report.documents} articles, {report.chunks_total} passages, {report.chunks_embedded} embedded ({report.seconds:.0f} s)")
+    log(
+        f"{name}: {report.documents} articles, {report.chunks_total} passages, "
+        f"{report.chunks_embedded} embedded ({report.seconds:.0f} s)"
+    )
     return Searcher.open(directory, encoder=encoder)  # type: ignore[arg-type]
 
 
@@ -209,7 +217,15 @@ def markdown(table: dict[str, dict[str, dict[str, Any]]]) -> str:
             values = []
             for column in columns:
                 value = cells.get(column)
-                values.append("" if value is None else f"{value:.3f}" if isinstance(value, float) and column != "p50_ms" else f"{value:.0f}" if isinstance(value, float) else str(value))
+                values.append(
+                    ""
+                    if value is None
+                    else f"{value:.3f}"
+                    if isinstance(value, float) and column != "p50_ms"
+                    else f"{value:.0f}"
+                    if isinstance(value, float)
+                    else str(value)
+                )
             lines.append(f"| {variant} | {name} | " + " | ".join(values) + " |")
     return "\n".join(lines)
 
@@ -222,9 +238,15 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated, from: " + ", ".join(SETS))
     parser.add_argument("--half", choices=["test", "tune"], default="test")
-    parser.add_argument("--ablate", default="", help="comma-separated components to turn off, one variant each: " + ", ".join(COMPONENTS))
+    parser.add_argument(
+        "--ablate",
+        default="",
+        help="comma-separated components to turn off, one variant each: " + ", ".join(COMPONENTS),
+    )
     parser.add_argument("--squad-questions", type=int, default=SQUAD_QUESTIONS)
-    parser.add_argument("--squad", type=Path, default=SQUAD, help="a SQuAD-style folder (passages.jsonl, questions.jsonl)")
+    parser.add_argument(
+        "--squad", type=Path, default=SQUAD, help="a SQuAD-style folder (passages.jsonl, questions.jsonl)"
+    )
     parser.add_argument("--model", help="a local sentence-transformers model folder (default: the bundled one)")
     parser.add_argument("--rebuild", action="store_true", help="make the evaluation indexes again")
     parser.add_argument("--out", type=Path, help="write the table as JSON here")
@@ -247,7 +269,7 @@ def main() -> None:
     options = arguments()
     model = model_info(options.model)
     encoder = cached_encoder(model)
-    searchers: dict[str, "Searcher"] = {}
+    searchers: dict[str, Searcher] = {}
     cases: dict[str, list[ev.Case]] = {}
     for name in options.sets:
         if name == "squad":
@@ -278,9 +300,16 @@ def main() -> None:
             table[variant][name] = row(run)
             if variant == "full":
                 per_question += [
-                    {"set": name, "question": c.question, "doc": c.doc, "rank": o.rank, "answer_hit": o.answer_hit,
-                     "abstained": o.abstained, "answer": [s.text for s in a.answer],
-                     "top": [(s.path, s.text[:120]) for s in a.sources[:3]]}
+                    {
+                        "set": name,
+                        "question": c.question,
+                        "doc": c.doc,
+                        "rank": o.rank,
+                        "answer_hit": o.answer_hit,
+                        "abstained": o.abstained,
+                        "answer": [s.text for s in a.answer],
+                        "top": [(s.path, s.text[:120]) for s in a.sources[:3]],
+                    }
                     for c, o, a in zip(run.cases, run.outcomes, run.answers)
                 ]
     print(f"{options.half} halves\n")

@@ -23,20 +23,21 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
+from eval import CORPORA, cached_encoder, index_of  # noqa: E402
+
 from bot.answer import answer  # noqa: E402
 from bot.conversation import Conversation, Turn, already_said, is_follow_up, retrieval_query  # noqa: E402
 from bot.evaluate import contains_gold, path_matches  # noqa: E402
-from eval import CORPORA, cached_encoder, index_of  # noqa: E402
 
 DATA = REPO / "tests" / "data"
 SETS = {"tuning": DATA / "dialogues.jsonl", "held-out": DATA / "dialogues_heldout.jsonl"}
 
 
-def hit(result, doc: str, gold: str) -> bool:  # noqa: ANN001
+def hit(result, doc: str, gold: str) -> bool:
     return any(path_matches(s.path, doc) and contains_gold(s.text, [gold]) for s in result.sources[:3])
 
 
-def in_chat(searcher, first: str, second: str):  # noqa: ANN001, ANN201
+def in_chat(searcher, first: str, second: str):
     """The second question's answer as the chat gives it, after the first."""
     conversation = Conversation()
     previous = answer(searcher, first, k=3)
@@ -55,10 +56,16 @@ def main() -> None:
     model = model_info()
     encoder = cached_encoder(model)
     searchers = {c: index_of(c, CORPORA[c], model, encoder, False, ["README.md"]) for c in corpora}
-    others = [json.loads(line)["question"] for f in sorted(glob.glob(str(DATA / "*" / "*.jsonl"))) for line in open(f)]
+    others = []
+    for f in sorted(glob.glob(str(DATA / "*" / "*.jsonl"))):
+        with open(f) as lines:
+            others += [json.loads(line)["question"] for line in lines]
     taken = sum(map(is_follow_up, others))
     print(f"self-contained questions of the other sets taken as follow-ups: {taken} of {len(others)}\n")
-    print("| dialogues | follow-ups recognised | new topics taken as follow-ups | follow-up hit@3 alone | with context | new topic agrees alone / in chat |")
+    print(
+        "| dialogues | follow-ups recognised | new topics taken as follow-ups | follow-up hit@3 alone | with context "
+        "| new topic agrees alone / in chat |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name, path in SETS.items():
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -68,7 +75,9 @@ def main() -> None:
         recognised = sum(is_follow_up(r["follow_up"]) for r in follow)
         mistaken = sum(is_follow_up(r["second"]) for r in fresh)
         alone = sum(hit(answer(searchers[r["corpus"]], r["follow_up"], k=3), r["doc"], r["gold"]) for r in follow)
-        context = sum(hit(in_chat(searchers[r["corpus"]], r["first"], r["follow_up"]), r["doc"], r["gold"]) for r in follow)
+        context = sum(
+            hit(in_chat(searchers[r["corpus"]], r["first"], r["follow_up"]), r["doc"], r["gold"]) for r in follow
+        )
         agree = 0
         for r in fresh:
             searcher = searchers[r["corpus"]]

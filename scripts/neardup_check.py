@@ -34,9 +34,20 @@ from index.text.normalise import normalise  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "bbc_pairs.jsonl"
 HEADER = "The Daily Ledger | Home | World | Business | Sport | Culture\nSubscribe from £1 a week\n\n"
-FOOTER = "\n\n© 2005 The Daily Ledger. All rights reserved.\nRelated stories: Markets rally | Weather warning\nShare this article"
-EDITS = [(r"\bsaid\b", "says"), (r"(\w)ise\b", r"\1ize"), (r"(\w)isation\b", r"\1ization"), (r" per cent\b", "%"),
-         (r"(\d)bn\b", r"\1 billion"), (r"(\d)m\b", r"\1 million"), (r"\bcolour", "color"), (r"\bMr ", "Mr. ")]
+FOOTER = (
+    "\n\n© 2005 The Daily Ledger. All rights reserved.\nRelated stories: Markets rally | Weather warning\n"
+    "Share this article"
+)
+EDITS = [
+    (r"\bsaid\b", "says"),
+    (r"(\w)ise\b", r"\1ize"),
+    (r"(\w)isation\b", r"\1ization"),
+    (r" per cent\b", "%"),
+    (r"(\d)bn\b", r"\1 billion"),
+    (r"(\d)m\b", r"\1 million"),
+    (r"\bcolour", "color"),
+    (r"\bMr ", "Mr. "),
+]
 
 
 def variant(text: str, rng: random.Random) -> str:
@@ -45,7 +56,9 @@ def variant(text: str, rng: random.Random) -> str:
     kinds = rng.sample(["lead", "outlet", "trim", "edit"], rng.choice([1, 2, 3]))
     if "lead" in kinds and len(paragraphs) > 1:
         second = re.split(r"(?<=[.!?])\s", paragraphs[1])[0]
-        paragraphs[0] = f"{second} The story was first reported on {rng.choice(['Monday', 'Tuesday', 'Friday'])}, the agency said."
+        paragraphs[0] = (
+            f"{second} The story was first reported on {rng.choice(['Monday', 'Tuesday', 'Friday'])}, the agency said."
+        )
     if "trim" in kinds and len(paragraphs) > 4:
         paragraphs = paragraphs[: -rng.choice([1, 2])]
     body = "\n\n".join(paragraphs)
@@ -83,9 +96,13 @@ def main() -> None:
         own = neardup.signature(normalise(text))
         shares_band = bool(set(enumerate(neardup.bands(own))) & set(enumerate(neardup.bands(signature[name]))))
         variant_similarity[name] = neardup.similarity(own, signature[name]) if shares_band else 0.0
-    print(f"{len(originals)} distinct articles, {len(variants)} variants, {len(pairs)} candidate pairs sharing a band\n")
+    print(
+        f"{len(originals)} distinct articles, {len(variants)} variants, {len(pairs)} candidate pairs sharing a band\n"
+    )
     print("| threshold | variants merged | distinct articles merged (per 2,000) |\n|---:|---:|---:|")
-    different = {(r["a"], r["b"]) for r in map(json.loads, LABELS.read_text().splitlines()) if r["label"] == "different"}
+    different = {
+        (r["a"], r["b"]) for r in map(json.loads, LABELS.read_text().splitlines()) if r["label"] == "different"
+    }
     for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7):
         merged = sum(s >= threshold for s in variant_similarity.values()) / len(variants)
         wrong = {a for p, s in pair_similarity.items() if s >= threshold and p in different for a in p}
@@ -119,11 +136,16 @@ def end_to_end(corpus: Path, variants: dict[str, str]) -> None:
         model_dir = Path(scratch) / "model"
         model_dir.mkdir()
         (model_dir / "weights").write_text("hash")
-        report = update(Path(scratch) / "index", [corpus, folder], ModelInfo(model_dir, "hash"), HashEncoder, excludes=["README.md"])
+        report = update(
+            Path(scratch) / "index", [corpus, folder], ModelInfo(model_dir, "hash"), HashEncoder, excludes=["README.md"]
+        )
         searcher = Searcher.open(Path(scratch) / "index", load_model=False)
         cluster = dict(searcher.connection.execute("SELECT display, cluster FROM articles").fetchall())
         merged = sum(cluster[f"variants/{n.replace('/', '-')}"] == cluster[f"{corpus.name}/{n}"] for n in variants)
-        print(f"\nIndexed for real ({report.documents} articles, {report.seconds:.0f} s): {merged} of {len(variants)} variants share their original's cluster")
+        print(
+            f"\nIndexed for real ({report.documents} articles, {report.seconds:.0f} s): "
+            f"{merged} of {len(variants)} variants share their original's cluster"
+        )
 
 
 if __name__ == "__main__":

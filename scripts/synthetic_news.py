@@ -12,12 +12,66 @@ import argparse
 import random
 from pathlib import Path
 
-FIRST = ["Anna", "David", "Maria", "James", "Sofia", "Peter", "Laura", "Omar", "Chen", "Ingrid",
-         "Tomas", "Amara", "Hugo", "Priya", "Kofi", "Elena", "Marco", "Yuki", "Fatima", "Lars"]
-LAST = ["Lindqvist", "Okafor", "Brennan", "Moreau", "Kowalski", "Tanaka", "Haddad", "Silva",
-        "Novak", "Fischer", "Osei", "Romano", "Petrov", "Nakamura", "Duarte", "Keller", "Adeyemi"]
-PLACES = ["Leeds", "Lyon", "Gdansk", "Porto", "Turin", "Malmo", "Bilbao", "Ghent", "Cork",
-          "Graz", "Tampere", "Brno", "Aarhus", "Utrecht", "Seville", "Bergen", "Krakow"]
+FIRST = [
+    "Anna",
+    "David",
+    "Maria",
+    "James",
+    "Sofia",
+    "Peter",
+    "Laura",
+    "Omar",
+    "Chen",
+    "Ingrid",
+    "Tomas",
+    "Amara",
+    "Hugo",
+    "Priya",
+    "Kofi",
+    "Elena",
+    "Marco",
+    "Yuki",
+    "Fatima",
+    "Lars",
+]
+LAST = [
+    "Lindqvist",
+    "Okafor",
+    "Brennan",
+    "Moreau",
+    "Kowalski",
+    "Tanaka",
+    "Haddad",
+    "Silva",
+    "Novak",
+    "Fischer",
+    "Osei",
+    "Romano",
+    "Petrov",
+    "Nakamura",
+    "Duarte",
+    "Keller",
+    "Adeyemi",
+]
+PLACES = [
+    "Leeds",
+    "Lyon",
+    "Gdansk",
+    "Porto",
+    "Turin",
+    "Malmo",
+    "Bilbao",
+    "Ghent",
+    "Cork",
+    "Graz",
+    "Tampere",
+    "Brno",
+    "Aarhus",
+    "Utrecht",
+    "Seville",
+    "Bergen",
+    "Krakow",
+]
 SECTORS = {
     "shipbuilder": ("ships", "orders for ferries", "the yard"),
     "brewer": ("beer", "sales of lager", "the brewery"),
@@ -30,15 +84,47 @@ SECTORS = {
     "power company": ("electricity", "wholesale prices", "the grid"),
     "film studio": ("films", "box-office takings", "the studio"),
 }
-NAMES = ["Northwind", "Baltic", "Greystone", "Meridian", "Harbourline", "Aurora", "Kestrel",
-         "Silverfield", "Redmoor", "Bluewater", "Ironbridge", "Westgate", "Highland", "Crescent"]
+NAMES = [
+    "Northwind",
+    "Baltic",
+    "Greystone",
+    "Meridian",
+    "Harbourline",
+    "Aurora",
+    "Kestrel",
+    "Silverfield",
+    "Redmoor",
+    "Bluewater",
+    "Ironbridge",
+    "Westgate",
+    "Highland",
+    "Crescent",
+]
 VERBS_UP = ["rose", "climbed", "jumped", "grew"]
 VERBS_DOWN = ["fell", "dropped", "slumped", "declined"]
-REASONS = ["higher energy costs", "a strike at a key supplier", "strong demand in Asia",
-           "a weaker currency", "new rules from regulators", "a cold winter", "rising interest rates",
-           "a successful product launch", "delays at the ports", "a shortage of skilled workers"]
-OFFICIALS = ["chief executive", "finance director", "union leader", "industry analyst", "mayor",
-             "economy minister", "spokeswoman", "spokesman", "chairman"]
+REASONS = [
+    "higher energy costs",
+    "a strike at a key supplier",
+    "strong demand in Asia",
+    "a weaker currency",
+    "new rules from regulators",
+    "a cold winter",
+    "rising interest rates",
+    "a successful product launch",
+    "delays at the ports",
+    "a shortage of skilled workers",
+]
+OFFICIALS = [
+    "chief executive",
+    "finance director",
+    "union leader",
+    "industry analyst",
+    "mayor",
+    "economy minister",
+    "spokeswoman",
+    "spokesman",
+    "chairman",
+]
 
 
 def person(rng: random.Random) -> str:
@@ -60,20 +146,25 @@ def article(rng: random.Random, number: int) -> str:
     reason = rng.choice(REASONS)
     headline = f"{firm} {'raises' if up else 'cuts'} {place} outlook after {measure} {'rise' if up else 'fall'}"
     paragraphs = [
-        f"The {place}-based {sector} {firm} said on {rng.choice(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'])} "
+        f"The {place}-based {sector} {firm} said on "
+        f"{rng.choice(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'])} "
         f"that {measure} {verb} {change}% in the last quarter, blaming {reason}.",
         f"Profits for {year} came to {money}, the company said, and it expects to "
         f"{'hire' if up else 'cut'} about {jobs} staff at {site} in {place} over the next two years.",
-        f'"We have seen {"remarkable" if up else "difficult"} months for {goods}, and {reason} will shape the year ahead," '
+        f'"We have seen {"remarkable" if up else "difficult"} months for {goods}, '
+        f'and {reason} will shape the year ahead," '
         f"said {rng.choice(OFFICIALS)} {boss}.",
         f"{other}, a {rng.choice(OFFICIALS)} who follows the sector, said the figures were "
         f"{'better' if up else 'worse'} than forecast and that rivals would feel the same pressure.",
     ]
     extra = [
-        f"Shares in {firm} {verb} {rng.randint(1, 15)}p to {rng.randint(60, 900)}p in early trading in {rng.choice(PLACES)}.",
-        f"The firm employs {rng.randint(2, 90) * 100} people and has operated in {place} since {rng.randint(1890, 1999)}.",
+        f"Shares in {firm} {verb} {rng.randint(1, 15)}p to {rng.randint(60, 900)}p "
+        f"in early trading in {rng.choice(PLACES)}.",
+        f"The firm employs {rng.randint(2, 90) * 100} people "
+        f"and has operated in {place} since {rng.randint(1890, 1999)}.",
         f"Local councillors in {place} said they would meet managers of {firm} next month to discuss the plans.",
-        f"Report number {number}: the regulator will publish its own review of {goods} in {rng.choice(['March', 'June', 'October'])}.",
+        f"Report number {number}: the regulator will publish its own review of {goods} "
+        f"in {rng.choice(['March', 'June', 'October'])}.",
     ]
     paragraphs += rng.sample(extra, rng.randint(0, len(extra)))
     return headline + "\n\n" + "\n\n".join(paragraphs) + "\n"

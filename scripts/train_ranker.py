@@ -24,22 +24,26 @@ articles in the tuning half by title. Each question is asked through the bot's o
 
 import argparse
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from bot import evaluate as ev  # noqa: E402
 from eval import CORPORA, DATA, SQUAD, cached_encoder, half_of, index_of  # noqa: E402
+
+from bot import evaluate as ev  # noqa: E402
 from index.scoring.features import PASSAGE, SENTENCE, evidence, passage_features, sentence_features  # noqa: E402
 from index.scoring.ranker import EVIDENCE, WEIGHTS, LinearModel  # noqa: E402
 from index.scoring.relevance import Question  # noqa: E402
 from index.search.candidates import Settings, gather  # noqa: E402
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ANSWERED_GOAL = 0.96
 
@@ -67,14 +71,18 @@ def questions(squad_limit: int) -> list[Asked]:
     return asked + [Asked(c, "squad", False) for c in tune]
 
 
-def labelled(searcher, asked: Asked, settings: Settings):  # noqa: ANN001, ANN201
+def labelled(searcher, asked: Asked, settings: Settings):
     """(question, candidates, passage labels, best dense) for one question."""
     vector = searcher.encoder.embed([asked.case.question])[0]
     question = Question.of(asked.case.question, vector, searcher.bm25, searcher.stopwords)
     with searcher.snapshot():
         candidates, rows, best = gather(searcher, asked.case.question, vector, settings, None)
     labels = [
-        float(asked.case.answerable and ev.path_matches(rows[c.id].article.display, asked.case.doc) and ev.contains_gold(c.text, asked.case.gold))
+        float(
+            asked.case.answerable
+            and ev.path_matches(rows[c.id].article.display, asked.case.doc)
+            and ev.contains_gold(c.text, asked.case.gold)
+        )
         for c in candidates
     ]
     copies = {c.id for c in candidates if rows[c.id].article.display != asked.case.doc}
@@ -94,7 +102,11 @@ def fit_listwise(groups: list[tuple[list, list, bool]], names: tuple[str, ...], 
     news = sum(1 for _, _, is_news in groups if is_news) or 1
     other = sum(1 for _, _, is_news in groups if not is_news) or 1
     prepared = [
-        ((np.asarray(rows, dtype=np.float64) - mean) / scale, np.asarray(labels) > 0, (0.5 / news if is_news else 0.5 / other))
+        (
+            (np.asarray(rows, dtype=np.float64) - mean) / scale,
+            np.asarray(labels) > 0,
+            (0.5 / news if is_news else 0.5 / other),
+        )
         for rows, labels, is_news in groups
     ]
 
@@ -123,7 +135,9 @@ def fit(rows: list, labels: list, weights: list, names: tuple[str, ...], c: floa
     scale[scale < 1e-6] = 1.0
     model = LogisticRegression(C=c, max_iter=2000)
     model.fit((x - mean) / scale, np.asarray(labels), sample_weight=np.asarray(weights))
-    return LinearModel(names, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), float(model.intercept_[0]))
+    return LinearModel(
+        names, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()), float(model.intercept_[0])
+    )
 
 
 def softmax_of(scores: "np.ndarray", picked: list) -> list[float]:
@@ -144,7 +158,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad-questions", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=WEIGHTS)
-    parser.add_argument("--dump", type=Path, help="also save the passage training rows here (.npz), to try other models")
+    parser.add_argument(
+        "--dump", type=Path, help="also save the passage training rows here (.npz), to try other models"
+    )
     options = parser.parse_args()
     began = time.perf_counter()
     model = model_info()
@@ -153,15 +169,23 @@ def main() -> None:
 
     from index.locations import cache_dir
 
-    searchers = {name: index_of(name, CORPORA[name], model, encoder, False, ["README.md"]) for name in ("bbc", "web", "seeds")}
+    searchers = {
+        name: index_of(name, CORPORA[name], model, encoder, False, ["README.md"]) for name in ("bbc", "web", "seeds")
+    }
     squad_folder = next((cache_dir() / "eval").glob("squad-passages-*"), None)
     if squad_folder is None:
         passages, _ = ev.load_squad(SQUAD)
         import hashlib
 
-        squad_folder = cache_dir() / "eval" / f"squad-passages-{hashlib.blake2b(str(SQUAD.resolve()).encode(), digest_size=4).hexdigest()}"
+        squad_folder = (
+            cache_dir()
+            / "eval"
+            / f"squad-passages-{hashlib.blake2b(str(SQUAD.resolve()).encode(), digest_size=4).hexdigest()}"
+        )
         ev.write_passages(passages, squad_folder)
-    searchers["squad"] = index_of(squad_folder.name.replace("squad-passages-", "squad-"), squad_folder, model, encoder, False)
+    searchers["squad"] = index_of(
+        squad_folder.name.replace("squad-passages-", "squad-"), squad_folder, model, encoder, False
+    )
     del os
     settings = Settings()
     asked = questions(options.squad_questions)
@@ -173,20 +197,36 @@ def main() -> None:
     passage_groups = []
     features_of = []
     for a, question, candidates, labels, _ in gathered:
-        rows = passage_features(question, candidates, searchers[a.corpus].bm25.average_length) if candidates else np.zeros((0, len(PASSAGE)))
+        rows = (
+            passage_features(question, candidates, searchers[a.corpus].bm25.average_length)
+            if candidates
+            else np.zeros((0, len(PASSAGE)))
+        )
         features_of.append(rows)
         if any(labels):
             passage_groups.append((rows.tolist(), labels, a.news))
     passage_model = fit_listwise(passage_groups, PASSAGE)
-    speech_groups = [g for g, (a, question, *_rest) in zip(passage_groups, [x for x in gathered if any(x[3])]) if question.speakers is not None]
+    speech_groups = [
+        g
+        for g, (a, question, *_rest) in zip(passage_groups, [x for x in gathered if any(x[3])])
+        if question.speakers is not None
+    ]
     print(f"speech questions: {len(speech_groups)}", file=sys.stderr)
     if options.dump:
-        np.savez(str(options.dump).replace(".npz", "-speech.npz"), rows=np.asarray([r for rows, _, _ in speech_groups for r in rows], dtype=np.float32),
-                 labels=np.asarray([v for _, labels, _ in speech_groups for v in labels]),
-                 sizes=np.asarray([len(labels) for _, labels, _ in speech_groups]), news=np.asarray([n for _, _, n in speech_groups]))
-        np.savez(options.dump, rows=np.asarray([r for rows, _, _ in passage_groups for r in rows], dtype=np.float32),
-                 labels=np.asarray([v for _, labels, _ in passage_groups for v in labels]),
-                 sizes=np.asarray([len(labels) for _, labels, _ in passage_groups]), news=np.asarray([n for _, _, n in passage_groups]))
+        np.savez(
+            str(options.dump).replace(".npz", "-speech.npz"),
+            rows=np.asarray([r for rows, _, _ in speech_groups for r in rows], dtype=np.float32),
+            labels=np.asarray([v for _, labels, _ in speech_groups for v in labels]),
+            sizes=np.asarray([len(labels) for _, labels, _ in speech_groups]),
+            news=np.asarray([n for _, _, n in speech_groups]),
+        )
+        np.savez(
+            options.dump,
+            rows=np.asarray([r for rows, _, _ in passage_groups for r in rows], dtype=np.float32),
+            labels=np.asarray([v for _, labels, _ in passage_groups for v in labels]),
+            sizes=np.asarray([len(labels) for _, labels, _ in passage_groups]),
+            news=np.asarray([n for _, _, n in passage_groups]),
+        )
 
     sentence_groups = []
     top_of = []
@@ -197,23 +237,31 @@ def main() -> None:
         probabilities = softmax_of(scores, order)
         refs, sentence_matrix = sentence_features(question, top, probabilities)
         top_of.append((top, probabilities, refs, sentence_matrix, [labels[i] for i in order]))
-        targets = [float(labels[order[r.rank]] > 0 and ev.contains_gold(top[r.rank].text[r.start : r.end], a.case.gold)) for r in refs]
+        targets = [
+            float(labels[order[r.rank]] > 0 and ev.contains_gold(top[r.rank].text[r.start : r.end], a.case.gold))
+            for r in refs
+        ]
         if any(targets):
             sentence_groups.append((sentence_matrix.tolist(), targets, a.news))
     sentence_model = fit_listwise(sentence_groups, SENTENCE)
 
-    def evidence_row(searcher, question, top, probabilities, sentence_matrix, best_dense):  # noqa: ANN001, ANN202
+    def evidence_row(searcher, question, top, probabilities, sentence_matrix, best_dense):
         sentence_scores = sentence_model.scores(sentence_matrix) if len(sentence_matrix) else np.zeros(1)
         best = int(np.argmax(sentence_scores)) if len(sentence_matrix) else 0
         return evidence(
-            question, top, probabilities, softmax_of(sentence_scores, [best])[0],
+            question,
+            top,
+            probabilities,
+            softmax_of(sentence_scores, [best])[0],
             bool(sentence_matrix[best, SENTENCE.index("typed")]) if len(sentence_matrix) else False,
             best_dense,
         )[0].tolist()
 
     evidence_rows, evidence_labels, evidence_news = [], [], []
     for (a, question, _, _, best_dense), (top, probabilities, _, sentence_matrix, _) in zip(gathered, top_of):
-        evidence_rows.append(evidence_row(searchers[a.corpus], question, top, probabilities, sentence_matrix, best_dense))
+        evidence_rows.append(
+            evidence_row(searchers[a.corpus], question, top, probabilities, sentence_matrix, best_dense)
+        )
         evidence_labels.append(1.0)
         evidence_news.append(a.news)
     negatives = [(c, "bbc") for c in ev.load_cases(DATA / "offtopic" / "tune.jsonl")]
@@ -222,7 +270,11 @@ def main() -> None:
     for case, corpus in negatives:
         unanswerable = Asked(ev.Case(case.question, "", (), answerable=False), corpus, False)
         question, candidates, _, best_dense = labelled(searchers[corpus], unanswerable, settings)
-        rows = passage_features(question, candidates, searchers[corpus].bm25.average_length) if candidates else np.zeros((0, len(PASSAGE)))
+        rows = (
+            passage_features(question, candidates, searchers[corpus].bm25.average_length)
+            if candidates
+            else np.zeros((0, len(PASSAGE)))
+        )
         scores = passage_model.scores(rows) if len(rows) else np.zeros(0)
         order = list(np.argsort(-scores, kind="stable"))[:3]
         top = [candidates[i] for i in order]
@@ -242,19 +294,35 @@ def main() -> None:
     probabilities = abstain_model.probabilities(np.asarray(evidence_rows, dtype=np.float32))
     news_positive = sorted(p for p, label, news in zip(probabilities, evidence_labels, evidence_news) if label and news)
     threshold = float(news_positive[int((1 - ANSWERED_GOAL) * len(news_positive))]) if news_positive else 0.5
-    abstain_model = LinearModel(EVIDENCE, abstain_model.mean, abstain_model.scale, abstain_model.weights, abstain_model.bias, threshold)
-    off_topic = [p for p, label in zip(probabilities[-len(negatives):], evidence_labels[-len(negatives):]) if not label]
+    abstain_model = LinearModel(
+        EVIDENCE, abstain_model.mean, abstain_model.scale, abstain_model.weights, abstain_model.bias, threshold
+    )
+    off_topic = [
+        p for p, label in zip(probabilities[-len(negatives) :], evidence_labels[-len(negatives) :]) if not label
+    ]
     refused = sum(p < threshold for p in off_topic[: len(ev.load_cases(DATA / "offtopic" / "tune.jsonl"))])
     report = {
-        "questions": len(asked), "news_questions": sum(a.news for a in asked), "passage_rows": sum(len(labels) for _, labels, _ in passage_groups),
-        "sentence_rows": sum(len(labels) for _, labels, _ in sentence_groups), "evidence_rows": len(evidence_rows), "threshold": threshold,
+        "questions": len(asked),
+        "news_questions": sum(a.news for a in asked),
+        "passage_rows": sum(len(labels) for _, labels, _ in passage_groups),
+        "sentence_rows": sum(len(labels) for _, labels, _ in sentence_groups),
+        "evidence_rows": len(evidence_rows),
+        "threshold": threshold,
         "offtopic_tune_refused": refused / max(1, len(ev.load_cases(DATA / "offtopic" / "tune.jsonl"))),
         "seconds": round(time.perf_counter() - began),
     }
-    options.out.write_text(json.dumps({
-        "passage": passage_model.to_json(), "sentence": sentence_model.to_json(), "abstain": abstain_model.to_json(),
-        "trained": report,
-    }, indent=1) + "\n")
+    options.out.write_text(
+        json.dumps(
+            {
+                "passage": passage_model.to_json(),
+                "sentence": sentence_model.to_json(),
+                "abstain": abstain_model.to_json(),
+                "trained": report,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(json.dumps(report, indent=1))
 
 

@@ -37,13 +37,13 @@ class HashEncoder:
 
     name, dim, max_tokens = "hash", 16, 256
 
-    def embed(self, texts):  # noqa: ANN001, ANN201
+    def embed(self, texts):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             out[row, int(hashlib.blake2b(text.encode(), digest_size=2).hexdigest(), 16) % self.dim] = 1.0
         return out
 
-    def embed_passages(self, texts, spans):  # noqa: ANN001, ANN201
+    def embed_passages(self, texts, spans):
         return self.embed(texts), self.embed([t[s:e] for t, ss in zip(texts, spans) for s, e in ss])
 
     def count_tokens(self, text: str) -> int:
@@ -61,7 +61,9 @@ def main() -> None:
     parser.add_argument("--pages", type=Path, default=REPO.parent / "shared" / "corpora" / "web")
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args()
-    expected = [json.loads(line) for line in (options.pages / "expected.jsonl").read_text().splitlines() if line.strip()]
+    expected = [
+        json.loads(line) for line in (options.pages / "expected.jsonl").read_text().splitlines() if line.strip()
+    ]
     runner = CliRunner()
     with tempfile.TemporaryDirectory() as scratch:
         model_dir = Path(scratch) / "model"
@@ -74,13 +76,22 @@ def main() -> None:
         built = runner.invoke(app, ["index", str(options.pages / "pages"), "--index-dir", str(index_dir)])
         if built.exit_code:
             raise SystemExit(built.output)
-        listed = {a["path"].split("/")[-1]: a for a in json.loads(runner.invoke(app, ["articles", "--json", "--index-dir", str(index_dir)]).stdout)}
+        listed = {
+            a["path"].split("/")[-1]: a
+            for a in json.loads(runner.invoke(app, ["articles", "--json", "--index-dir", str(index_dir)]).stdout)
+        }
         results = {key: [] for key in TARGETS}
         misses = []
         for page in expected:
             name = page["file"]
             article = listed.get(name)
-            shown = json.loads(runner.invoke(app, ["show", f"pages/{name}", "--json", "--index-dir", str(index_dir)]).stdout) if article else None
+            shown = (
+                json.loads(
+                    runner.invoke(app, ["show", f"pages/{name}", "--json", "--index-dir", str(index_dir)]).stdout
+                )
+                if article
+                else None
+            )
             body = flat(" ".join(p["text"] for p in shown["passages"])) if shown else ""
             title_ok = bool(article) and article["title"] in [page["title"], *page.get("title_aliases", [])]
             want = iso_date(page["published"]) if page.get("published") else None
@@ -91,7 +102,9 @@ def main() -> None:
             for key, ok in (("title", title_ok), ("date", date_ok), ("author", author_ok), ("site", site_ok)):
                 results[key].append(ok)
                 if not ok:
-                    misses.append(f"{name} {key}: got {article and article.get('published' if key == 'date' else key)!r}")
+                    misses.append(
+                        f"{name} {key}: got {article and article.get('published' if key == 'date' else key)!r}"
+                    )
             for sentence in page["body_sentences"]:
                 kept = flat(sentence) in body
                 results["kept"].append(kept)
@@ -108,7 +121,10 @@ def main() -> None:
         return
     print("| measure | result | target | |\n|---|---:|---:|---|")
     for key, value in scores.items():
-        print(f"| {key} | {value:.3f} ({sum(results[key])}/{len(results[key])}) | ≥ {TARGETS[key]:.2f} | {'met' if value >= TARGETS[key] else '**not met**'} |")
+        print(
+            f"| {key} | {value:.3f} ({sum(results[key])}/{len(results[key])}) | ≥ {TARGETS[key]:.2f} "
+            f"| {'met' if value >= TARGETS[key] else '**not met**'} |"
+        )
     for miss in misses:
         print("  " + re.sub(r"\s+", " ", miss))
 

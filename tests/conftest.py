@@ -44,7 +44,7 @@ class FakeEncoder:
         self.embedded += list(texts)
         return bag_of_words(texts, self.dim)
 
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
         """Sentences are embedded alone (not counted in `embedded`: they ride on their passage)."""
         pieces = [text[start:end] for text, text_spans in zip(texts, spans) for start, end in text_spans]
         return self.embed(texts), bag_of_words(pieces, self.dim)
@@ -82,7 +82,7 @@ def fake_info(tmp_path: Path) -> ModelInfo:
 
 
 @pytest.fixture(scope="session")
-def real_encoder(session_cache: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def real_encoder(session_cache: Path, tmp_path_factory: pytest.TempPathFactory):
     """The bundled model on the ONNX backend, loaded (and exported) once per test run."""
     import os
 
@@ -93,18 +93,39 @@ def real_encoder(session_cache: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def seeds_index(real_encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001
+def seeds_index(real_encoder, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeds indexed once with the real model; tests must not modify it."""
-    from index.indexer.update import update
     from index.embed.model import model_info
+    from index.indexer.update import update
 
     directory = tmp_path_factory.mktemp("seeds-index")
     update(directory, [SEEDS], model_info(), lambda: real_encoder)
     return directory
 
 
-def open_searcher(index_dir: Path, encoder: object):  # noqa: ANN201
+def open_searcher(index_dir: Path, encoder: object):
     """A Searcher over index_dir that embeds questions with the given (fake or real) encoder."""
     from index.search.searcher import Searcher
 
     return Searcher.open(index_dir, encoder=encoder)  # type: ignore[arg-type]
+
+
+# No test may skip: a skipped crash or SQuAD test is an untested guarantee that still shows green.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped:
+        terminalreporter.write_line(f"FAILED: {len(_skipped)} test(s) skipped, and no test may skip:", red=True)
+        for nodeid in _skipped:
+            terminalreporter.write_line(f"  {nodeid}")

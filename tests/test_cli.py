@@ -5,17 +5,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 from typer.testing import CliRunner
 
 from bot.cli import app
-
-from conftest import SEEDS
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def indexed(tmp_path: Path, isolated_dirs: Path, real_encoder) -> Path:  # noqa: ANN001
+def indexed(tmp_path: Path, isolated_dirs: Path, real_encoder) -> Path:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
     result = runner.invoke(app, ["index", str(seeds)])
@@ -52,7 +51,10 @@ def test_ask_prints_answer_with_citations_and_sources(indexed: Path) -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith("Foreign Ministry spokesman Alexander Lukashevich said Friday")
     assert lines[0].rstrip().endswith("[1]")
-    assert "[1] Putin Defends Syria Stance, But Calls for End to Violence — seeds/000_de411161290c8784.txt ¶4" in result.output
+    assert (
+        "[1] Putin Defends Syria Stance, But Calls for End to Violence — seeds/000_de411161290c8784.txt ¶4"
+        in result.output
+    )
 
 
 def test_ask_json_schema(indexed: Path) -> None:
@@ -148,7 +150,9 @@ def test_when_every_file_is_deleted_the_index_empties_and_never_answers_from_the
 
 
 def test_ask_warns_in_one_line_when_files_changed_since_the_last_index(indexed: Path) -> None:
-    (indexed / "new.md").write_text("# Lighthouse restored\n\nVolunteers restored the old lighthouse on the cape.\n", encoding="utf-8")
+    (indexed / "new.md").write_text(
+        "# Lighthouse restored\n\nVolunteers restored the old lighthouse on the cape.\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["ask", "Who is the Foreign Ministry spokesman?"])
     assert result.exit_code == 0
     assert result.stderr == "1 file changed since the last index: run bot index\n"

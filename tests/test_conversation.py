@@ -46,7 +46,9 @@ def test_complete_questions_start_a_new_topic(question: str) -> None:
 
 
 def test_follow_up_borrows_previous_words_and_articles() -> None:
-    conversation = Conversation([Turn("What did Putin say about Assad?", "What did Putin say about Assad?", ["a", "b", "c"])])
+    conversation = Conversation(
+        [Turn("What did Putin say about Assad?", "What did Putin say about Assad?", ["a", "b", "c"])]
+    )
     assert retrieval_query("And Hollande?", conversation) == ("And Hollande? Putin Assad", ["a", "b"])
 
 

@@ -30,12 +30,16 @@ def cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFact
     """Subprocesses share one ONNX export: the caller's BOT_CACHE_DIR if set, else a temp dir."""
     import os
 
-    monkeypatch.setenv("BOT_CACHE_DIR", os.environ.get("BOT_CACHE_DIR") or str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv(
+        "BOT_CACHE_DIR", os.environ.get("BOT_CACHE_DIR") or str(tmp_path_factory.getbasetemp() / "cache")
+    )
 
 
 def test_killed_indexer_leaves_old_or_new_generation(crash_test: ModuleType, tmp_path: Path) -> None:
     lines: list[str] = []
-    killed = crash_test.crash_loop(tmp_path, kills=5, files=40, rng=random.Random(6), log=lines.append, source="generated")
+    killed = crash_test.crash_loop(
+        tmp_path, kills=5, files=40, rng=random.Random(6), log=lines.append, source="generated"
+    )
     assert killed == 5, lines
 
 

@@ -2,11 +2,10 @@
 
 import click
 import typer
+from conftest import REPO
 from typer.testing import CliRunner
 
 from bot.cli import app
-
-from conftest import REPO
 
 
 def commands() -> dict[str, click.Command]:

@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from index.ingest.read import read_articles
 from index.ingest.decode import Unreadable, decode
 from index.ingest.discover import SourceFile, discover
+from index.ingest.read import read_articles
 
 
 def source(path: Path) -> SourceFile:
@@ -18,7 +18,7 @@ def source(path: Path) -> SourceFile:
 @pytest.mark.parametrize(
     ("data", "text"),
     [
-        ("Café in Zürich costs £3".encode("utf-8"), "Café in Zürich costs £3"),
+        ("Café in Zürich costs £3".encode(), "Café in Zürich costs £3"),
         ("Café in Zürich costs £3, said the owner of a latin-1 file".encode("latin-1"), None),
         ("\ufeffBOM café".encode("utf-8"), "BOM café"),
         ("UTF-16 café".encode("utf-16"), "UTF-16 café"),
@@ -81,10 +81,12 @@ def test_discover_skips_other_files_by_name(tmp_path: Path) -> None:
     (tmp_path / ".a.txt.swp").write_text("x")
     found = discover([tmp_path])
     assert [f.display for f in found.files] == [f"{tmp_path.name}/a.txt", f"{tmp_path.name}/sub/c.md"]
-    assert [(f.path.name, r) for f, r in found.skipped] == [("b.pdf", "not an article file (.txt, .md, .html, .rss, .atom, .xml)")]
+    assert [(f.path.name, r) for f, r in found.skipped] == [
+        ("b.pdf", "not an article file (.txt, .md, .html, .rss, .atom, .xml)")
+    ]
 
 
-def test_bad_files_never_stop_the_others(tmp_path: Path, isolated_dirs: Path, real_encoder) -> None:  # noqa: ANN001
+def test_bad_files_never_stop_the_others(tmp_path: Path, isolated_dirs: Path, real_encoder) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "good.txt").write_text(

@@ -74,9 +74,7 @@ def test_judge_needs_the_right_file_and_a_gold_string() -> None:
         [AnswerSentence("Chief executive Gerry Spindler said so.", 3)],
         sources,
     )
-    assert judge(case, said) == Outcome(
-        rank=3, answer_hit=True, abstained=False, answerable=True, sentences=1
-    )
+    assert judge(case, said) == Outcome(rank=3, answer_hit=True, abstained=False, answerable=True, sentences=1)
     silent = Answer(case.question, True, [], sources)
     assert judge(case, silent) == Outcome(3, False, True, True, 0)
 
@@ -121,10 +119,7 @@ def test_squad_folders_become_one_titled_file_per_passage(tmp_path: Path) -> Non
     folder = tmp_path / "squad"
     folder.mkdir()
     passages = [{"id": f"A#{n}", "title": "Kenya", "text": f"Passage {n}."} for n in range(4)]
-    questions = [
-        {"id": str(n), "question": f"Q{n}?", "answers": ["x"], "passage_id": f"A#{n % 4}"}
-        for n in range(8)
-    ]
+    questions = [{"id": str(n), "question": f"Q{n}?", "answers": ["x"], "passage_id": f"A#{n % 4}"} for n in range(8)]
     questions[3] |= {"answers": [], "is_impossible": True}
     for name, rows in (("passages", passages), ("questions", questions)):
         (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -159,14 +154,27 @@ def test_load_cases_reports_bad_lines(tmp_path: Path) -> None:
         load_cases(tmp_path / "missing.jsonl")
 
 
-def test_eval_script_prints_the_whole_table(tmp_path: Path, session_cache: Path, real_encoder) -> None:  # noqa: ANN001
+def test_eval_script_prints_the_whole_table(tmp_path: Path, session_cache: Path, real_encoder) -> None:
     """The seeds and a small SQuAD-style set shipped with the tests; the ONNX export is the session's."""
     real_encoder.embed(["export the model now, once, for the script to reuse"])
     out = tmp_path / "out.json"
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "eval.py"), "--sets", "seeds,squad", "--squad", str(REPO / "tests" / "data" / "squad_sample"),
-         "--ablate", "ranker", "--out", str(out)],
-        capture_output=True, check=False, text=True, timeout=300,
+        [
+            sys.executable,
+            str(REPO / "scripts" / "eval.py"),
+            "--sets",
+            "seeds,squad",
+            "--squad",
+            str(REPO / "tests" / "data" / "squad_sample"),
+            "--ablate",
+            "ranker",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     table = json.loads(out.read_text())["table"]
@@ -180,9 +188,7 @@ def test_eval_script_prints_the_whole_table(tmp_path: Path, session_cache: Path,
 
 def test_bot_eval_json_on_the_seeds(tmp_path: Path, seeds_index: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(
-        app, ["eval", str(SEEDS_QUESTIONS), "--json", "--index-dir", str(seeds_index)]
-    )
+    result = runner.invoke(app, ["eval", str(SEEDS_QUESTIONS), "--json", "--index-dir", str(seeds_index)])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
     assert list(scores) == ["questions", "hit@1", "hit@5", "mrr@10", "answer_hit", "abstained"]
@@ -191,9 +197,7 @@ def test_bot_eval_json_on_the_seeds(tmp_path: Path, seeds_index: Path) -> None:
 
     spokesman = tmp_path / "spokesman.jsonl"
     spokesman.write_text(SEEDS_QUESTIONS.read_text().splitlines()[0] + "\n")
-    answered = runner.invoke(
-        app, ["eval", str(spokesman), "--json", "-k", "5", "--index-dir", str(seeds_index)]
-    )
+    answered = runner.invoke(app, ["eval", str(spokesman), "--json", "-k", "5", "--index-dir", str(seeds_index)])
     assert json.loads(answered.stdout) == {
         "questions": 1,
         "hit@1": 1.0,
@@ -214,10 +218,7 @@ def test_bot_eval_errors_are_one_line(tmp_path: Path) -> None:
     questions.write_text('{"question": "Q?", "doc": "a.txt", "gold": ["x"]}\n')
     no_index = runner.invoke(app, ["eval", str(questions)])
     assert no_index.exit_code == 1
-    assert (
-        no_index.output
-        == f"Error: No index at {tmp_path / 'index'}. Build one with: bot index PATH\n"
-    )
+    assert no_index.output == f"Error: No index at {tmp_path / 'index'}. Build one with: bot index PATH\n"
     missing = runner.invoke(app, ["eval", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 1
     assert missing.output == f"Error: No such file: {tmp_path / 'none.jsonl'}\n"

@@ -6,18 +6,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import FakeEncoder, fake_model, open_searcher
 
 from bot.answer import answer
-from index.indexer import segments, update as update_module
-from index.indexer.update import Interrupted, update
 from index.errors import IndexNotFound, ModelMismatch, SaveFailed
-from index.ingest import read as read_module
+from index.indexer import segments
+from index.indexer import update as update_module
+from index.indexer.update import Interrupted, update
 from index.ingest import decode
+from index.ingest import read as read_module
 from index.search.hybrid import Settings, search
 from index.search.searcher import Searcher
 from index.store import layout
-
-from conftest import FakeEncoder, fake_model, open_searcher
 
 ARTICLE = """{title}
 
@@ -42,7 +42,7 @@ def corpus(tmp_path: Path) -> Path:
     return folder
 
 
-def run(index_dir: Path, paths: list[Path], info, encoder: FakeEncoder, **options):  # noqa: ANN001, ANN201
+def run(index_dir: Path, paths: list[Path], info, encoder: FakeEncoder, **options):
     return update(index_dir, paths, info, lambda: encoder, **options)
 
 
@@ -54,7 +54,7 @@ def texts(index_dir: Path) -> list[str]:
         searcher.close()
 
 
-def test_adding_a_file_embeds_only_its_chunks(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_adding_a_file_embeds_only_its_chunks(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     report = run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     assert (report.added, report.chunks_total) == (2, 4)
     write(corpus, "c.txt", "Museum reopens", "The city museum reopened with a dinosaur exhibition.")
@@ -65,7 +65,7 @@ def test_adding_a_file_embeds_only_its_chunks(corpus: Path, isolated_dirs: Path,
     assert len(texts(isolated_dirs)) == 6
 
 
-def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     write(corpus, "b.txt", "Railway strike ends", "Train drivers ended the walkout after a new pay offer.")
     encoder = FakeEncoder()
@@ -79,15 +79,25 @@ def test_changing_a_file_reembeds_only_its_new_text(corpus: Path, isolated_dirs:
     assert hits[0].path == "news/b.txt"
 
 
-def test_reused_passages_keep_their_sentence_vectors(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_reused_passages_keep_their_sentence_vectors(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     before = open_searcher(isolated_dirs, FakeEncoder())
-    ids = [r[0] for r in before.connection.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = 'news/b.txt'")]
+    ids = [
+        r[0]
+        for r in before.connection.execute(
+            "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = 'news/b.txt'"
+        )
+    ]
     kept = {row.text: before.sentences([i])[i] for i, row in before.chunks(ids).items()}
     write(corpus, "b.txt", "Railway strike ends", "Train drivers ended the walkout after a new pay offer.")
     run(isolated_dirs, [], fake_info, FakeEncoder())
     after = open_searcher(isolated_dirs, FakeEncoder())
-    ids = [r[0] for r in after.connection.execute("SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = 'news/b.txt'")]
+    ids = [
+        r[0]
+        for r in after.connection.execute(
+            "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = 'news/b.txt'"
+        )
+    ]
     rows = after.chunks(ids)
     reused = [i for i, row in rows.items() if row.text in kept]
     assert len(reused) == 1
@@ -97,7 +107,7 @@ def test_reused_passages_keep_their_sentence_vectors(corpus: Path, isolated_dirs
     assert (vectors == old_vectors).all()
 
 
-def test_deleting_a_file_removes_its_chunks(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_deleting_a_file_removes_its_chunks(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     (corpus / "a.txt").unlink()
     report = run(isolated_dirs, [], fake_info, FakeEncoder())
@@ -107,7 +117,9 @@ def test_deleting_a_file_removes_its_chunks(corpus: Path, isolated_dirs: Path, f
     assert all("pumpkins" not in h.text for h in hits)
 
 
-def test_deleting_every_file_leaves_an_empty_index_that_never_answers(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_deleting_every_file_leaves_an_empty_index_that_never_answers(
+    corpus: Path, isolated_dirs: Path, fake_info
+) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     for path in corpus.iterdir():
         path.unlink()
@@ -118,20 +130,24 @@ def test_deleting_every_file_leaves_an_empty_index_that_never_answers(corpus: Pa
 
 
 @pytest.mark.parametrize("contents", [{}, {"report.pdf": b"%PDF-1.4", "notes.docx": b"PK\x03\x04"}])
-def test_a_folder_without_articles_gives_a_valid_empty_index(tmp_path: Path, isolated_dirs: Path, fake_info, contents: dict) -> None:  # noqa: ANN001
+def test_a_folder_without_articles_gives_a_valid_empty_index(
+    tmp_path: Path, isolated_dirs: Path, fake_info, contents: dict
+) -> None:
     folder = tmp_path / "nothing"
     folder.mkdir()
     for name, data in contents.items():
         (folder / name).write_bytes(data)
     report = run(isolated_dirs, [folder], fake_info, FakeEncoder())
     assert (report.documents, report.chunks_total) == (0, 0)
-    assert [reason for _, reason in report.skipped] == ["not an article file (.txt, .md, .html, .rss, .atom, .xml)"] * len(contents)
+    assert [reason for _, reason in report.skipped] == [
+        "not an article file (.txt, .md, .html, .rss, .atom, .xml)"
+    ] * len(contents)
     again = run(isolated_dirs, [], fake_info, FakeEncoder())
     assert again.up_to_date and not again.skipped  # skipped files are remembered, not repeated
     assert answer(open_searcher(isolated_dirs, FakeEncoder()), "anything at all?").abstained
 
 
-def test_nothing_changed_does_not_load_the_model_or_write(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_nothing_changed_does_not_load_the_model_or_write(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     generation = Searcher.open(isolated_dirs, load_model=False).generation
 
@@ -143,7 +159,7 @@ def test_nothing_changed_does_not_load_the_model_or_write(corpus: Path, isolated
     assert Searcher.open(isolated_dirs, load_model=False).generation == generation
 
 
-def test_identical_copies_are_indexed_once(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_identical_copies_are_indexed_once(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     (corpus / "copy.txt").write_bytes((corpus / "a.txt").read_bytes())
     report = run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     assert (report.documents, report.duplicates, report.chunks_total) == (2, 1, 4)
@@ -151,11 +167,15 @@ def test_identical_copies_are_indexed_once(corpus: Path, isolated_dirs: Path, fa
     report = run(isolated_dirs, [], fake_info, FakeEncoder())
     assert report.chunks_total == 4
     searcher = Searcher.open(isolated_dirs, load_model=False)
-    row = searcher.connection.execute("SELECT duplicate_of, passages FROM articles WHERE display = 'news/copy.txt'").fetchone()
+    row = searcher.connection.execute(
+        "SELECT duplicate_of, passages FROM articles WHERE display = 'news/copy.txt'"
+    ).fetchone()
     assert row == (None, 2)
 
 
-def test_an_edit_made_while_indexing_is_not_lost(corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_an_edit_made_while_indexing_is_not_lost(
+    corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The file changes after it was read and before the commit: the next run reads it again."""
     real_read = decode.read_file
 
@@ -178,7 +198,9 @@ class _Stop(KeyboardInterrupt):
     pass
 
 
-def test_an_interrupted_first_index_keeps_what_was_embedded(tmp_path: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_an_interrupted_first_index_keeps_what_was_embedded(
+    tmp_path: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
     for n in range(40):
@@ -188,7 +210,7 @@ def test_an_interrupted_first_index_keeps_what_was_embedded(tmp_path: Path, isol
     calls = {"n": 0}
     real = encoder.embed_passages
 
-    def interrupt_halfway(texts, spans):  # noqa: ANN001, ANN202
+    def interrupt_halfway(texts, spans):
         calls["n"] += 1
         if calls["n"] == 5:
             raise _Stop()
@@ -205,7 +227,9 @@ def test_an_interrupted_first_index_keeps_what_was_embedded(tmp_path: Path, isol
     assert report.chunks_total == 80 and report.chunks_embedded == 40  # 40 of 80 were kept
 
 
-def test_an_interrupted_update_leaves_the_previous_index(corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_an_interrupted_update_leaves_the_previous_index(
+    corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     before = texts(isolated_dirs)
     for n in range(30):
@@ -215,7 +239,7 @@ def test_an_interrupted_update_leaves_the_previous_index(corpus: Path, isolated_
     calls = {"n": 0}
     real = encoder.embed_passages
 
-    def interrupt(texts, spans):  # noqa: ANN001, ANN202
+    def interrupt(texts, spans):
         calls["n"] += 1
         if calls["n"] == 4:
             raise _Stop()
@@ -229,7 +253,9 @@ def test_an_interrupted_update_leaves_the_previous_index(corpus: Path, isolated_
     assert report.chunks_embedded == 60 - 30 and report.chunks_total == 64
 
 
-def test_failure_during_save_keeps_the_old_index(corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_failure_during_save_keeps_the_old_index(
+    corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
     encoder = FakeEncoder()
     run(isolated_dirs, [corpus], fake_info, encoder)
     before = answer(open_searcher(isolated_dirs, encoder), "Who ended their strike?")
@@ -247,7 +273,7 @@ def test_failure_during_save_keeps_the_old_index(corpus: Path, isolated_dirs: Pa
     assert run(isolated_dirs, [], fake_info, FakeEncoder()).added == 1
 
 
-def test_index_from_another_model_is_refused(corpus: Path, isolated_dirs: Path, fake_info, tmp_path: Path) -> None:  # noqa: ANN001
+def test_index_from_another_model_is_refused(corpus: Path, isolated_dirs: Path, fake_info, tmp_path: Path) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     other = fake_model(tmp_path / "other-model", "other-model")
     with pytest.raises(ModelMismatch, match="--rebuild"):
@@ -259,7 +285,7 @@ def test_index_from_another_model_is_refused(corpus: Path, isolated_dirs: Path, 
     assert Searcher.open(isolated_dirs, load_model=False).meta.encoder_name == "fake"
 
 
-def test_rebuild_starts_over(corpus: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_rebuild_starts_over(corpus: Path, isolated_dirs: Path, fake_info) -> None:
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     first = layout.current(isolated_dirs)
     encoder = FakeEncoder()
@@ -273,7 +299,7 @@ def test_no_index_yet(isolated_dirs: Path) -> None:
         Searcher.open(isolated_dirs)
 
 
-def test_many_small_updates_merge_their_segments(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_many_small_updates_merge_their_segments(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:
     folder = tmp_path / "stream"
     folder.mkdir()
     for n in range(segments.MAX_SEGMENTS + 4):
@@ -284,7 +310,9 @@ def test_many_small_updates_merge_their_segments(tmp_path: Path, isolated_dirs: 
     assert sum(s.size for s in searcher.dense) == len(texts(isolated_dirs)) == 2 * (segments.MAX_SEGMENTS + 4)
 
 
-def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(
+    tmp_path: Path, isolated_dirs: Path, fake_info
+) -> None:
     """The sentence rerank: one sentence saying exactly what was asked beats a passage that
     matches as a whole (dense only here, so BM25 cannot decide it)."""
     folder = tmp_path / "news"

@@ -4,17 +4,16 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import FakeEncoder
 
 from index.indexer.update import update
 from index.ingest.dates import BadDate, iso_date
 from index.ingest.decode import Unreadable
 from index.ingest.discover import SourceFile, discover
 from index.ingest.read import read_articles
-from index.search.library import list_articles, show_article
 from index.search.filters import Filters
+from index.search.library import list_articles, show_article
 from index.text.furniture import clean
-
-from conftest import FakeEncoder
 
 MARKDOWN = """---
 title: Nordvik Robotics to cut 1,200 jobs
@@ -25,7 +24,8 @@ url: https://ledger.example/nordvik
 ---
 # Nordvik Robotics to cut 1,200 jobs
 
-**Swedish** robotics maker _Nordvik_ said on [Thursday](https://x.example) it would cut 1,200 jobs as warehouse orders slumped.
+**Swedish** robotics maker _Nordvik_ said on [Thursday](https://x.example) it would cut 1,200 jobs as \
+warehouse orders slumped.
 
 > "We have no choice," the chief executive Anna Lindqvist said at a press conference in Malmo.
 
@@ -36,7 +36,7 @@ url: https://ledger.example/nordvik
 """
 
 
-def read(path: Path, display: str | None = None):  # noqa: ANN201
+def read(path: Path, display: str | None = None):
     return read_articles(SourceFile(path, display or path.name))
 
 
@@ -60,7 +60,9 @@ def test_markdown_front_matter_is_metadata_and_markup_is_gone(tmp_path: Path) ->
 
 def test_markdown_with_broken_front_matter_is_read_with_a_notice(tmp_path: Path) -> None:
     path = tmp_path / "broken.md"
-    path.write_text("---\ntitle: [unclosed\n---\nThe ferry crossed the fjord in record time on Monday morning.\n", encoding="utf-8")
+    path.write_text(
+        "---\ntitle: [unclosed\n---\nThe ferry crossed the fjord in record time on Monday morning.\n", encoding="utf-8"
+    )
     read_back = read(path)
     assert read_back.articles[0].text.startswith("The ferry crossed")
     assert read_back.notices and "not valid YAML" in read_back.notices[0]
@@ -77,8 +79,14 @@ def test_a_long_headline_without_a_full_stop_stays_apart_from_the_first_paragrap
 
 
 def test_hard_wrapped_paragraphs_are_still_joined() -> None:
-    text = "Ferry fares fall\n\nThe ferry company said on Friday that its new electric\nboats would cross the fjord every hour.\n"
-    assert clean(text).paragraphs[0].text == "The ferry company said on Friday that its new electric\nboats would cross the fjord every hour."
+    text = (
+        "Ferry fares fall\n\nThe ferry company said on Friday that its new electric\n"
+        "boats would cross the fjord every hour.\n"
+    )
+    assert (
+        clean(text).paragraphs[0].text
+        == "The ferry company said on Friday that its new electric\nboats would cross the fjord every hour."
+    )
 
 
 def test_plain_text_byline_published_line_and_dateline(tmp_path: Path) -> None:
@@ -89,18 +97,25 @@ def test_plain_text_byline_published_line_and_dateline(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     article = read(path).articles[0]
-    assert (article.metadata.author, article.metadata.published, article.metadata.site) == ("Jane Doe, John Roe", "2013-02-22", "Reuters")
+    assert (article.metadata.author, article.metadata.published, article.metadata.site) == (
+        "Jane Doe, John Roe",
+        "2013-02-22",
+        "Reuters",
+    )
     assert "By JANE DOE" not in article.text and "MOSCOW, Feb. 22 (Reuters)" in article.text
 
 
 def test_plain_text_without_metadata_invents_none(tmp_path: Path) -> None:
     path = tmp_path / "plain.txt"
-    path.write_text("Harbour expands\n\nBy the end of the year the harbour will have a new terminal, the port said.\n", encoding="utf-8")
+    path.write_text(
+        "Harbour expands\n\nBy the end of the year the harbour will have a new terminal, the port said.\n",
+        encoding="utf-8",
+    )
     metadata = read(path).articles[0].metadata
     assert (metadata.published, metadata.author, metadata.site, metadata.url) == (None, None, None, None)
 
 
-def test_a_page_with_no_article_is_skipped(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_a_page_with_no_article_is_skipped(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:
     folder = tmp_path / "pages"
     folder.mkdir()
     (folder / "home.html").write_text(
@@ -109,7 +124,10 @@ def test_a_page_with_no_article_is_skipped(tmp_path: Path, isolated_dirs: Path, 
         encoding="utf-8",
     )
     (folder / "menu.txt").write_text("Home\n\nNews | Sport | Weather\n\nSubscribe\n\nSign in\n", encoding="utf-8")
-    (folder / "story.txt").write_text("Bridge reopens\n\nThe old bridge over the river reopened on Tuesday after two years of repairs.\n", encoding="utf-8")
+    (folder / "story.txt").write_text(
+        "Bridge reopens\n\nThe old bridge over the river reopened on Tuesday after two years of repairs.\n",
+        encoding="utf-8",
+    )
     report = update(isolated_dirs, [folder], fake_info, FakeEncoder)
     reasons = dict(report.skipped)
     assert reasons.get("pages/menu.txt") == "no article text (only menus, buttons or notices)"
@@ -130,7 +148,10 @@ def test_dates_become_iso_8601(value: object, expected: str) -> None:
     assert iso_date(value) == expected
 
 
-@pytest.mark.parametrize(("value", "reason"), [("Feb 22", "no year"), ("2999-01-01", "in the future"), ("soon", "unreadable"), ("1066-10-14", "too early")])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("Feb 22", "no year"), ("2999-01-01", "in the future"), ("soon", "unreadable"), ("1066-10-14", "too early")],
+)
 def test_bad_dates_are_refused_with_a_reason(value: str, reason: str) -> None:
     with pytest.raises(BadDate, match=reason):
         iso_date(value)
@@ -140,16 +161,22 @@ FEED = """<?xml version="1.0"?>
 <rss version="2.0"><channel><title>The Nordic Ledger</title><link>https://ledger.example</link>
 <item><guid>a1</guid><title>Nordvik to cut jobs</title><link>https://ledger.example/a1</link>
 <pubDate>Thu, 21 Mar 2024 08:00:00 +0100</pubDate><author>desk@ledger.example (Jane Doe)</author>
-<description><![CDATA[<p>Swedish robotics maker Nordvik said on Thursday it would cut 1,200 jobs.</p><p>Orders fell by a third.</p>]]></description></item>
+<description><![CDATA[<p>Swedish robotics maker Nordvik said on Thursday it would cut 1,200 jobs.</p>\
+<p>Orders fell by a third.</p>]]></description></item>
 <item><guid>a2</guid><title>Ferry fares fall</title><pubDate>Fri, 22 Mar 2024 09:00:00 +0100</pubDate>
-<description><![CDATA[<p>The ferry company cut its fares by a fifth on Friday for every crossing of the fjord.</p>]]></description></item>
+<description><![CDATA[<p>The ferry company cut its fares by a fifth on Friday for every crossing of the fjord.</p>]]>\
+</description></item>
 {more}</channel></rss>
 """
-MORE = """<item><guid>a3</guid><title>Museum reopens</title><pubDate>Sat, 23 Mar 2024 10:00:00 +0100</pubDate>
-<description><![CDATA[<p>The city museum reopened with a dinosaur exhibition on Saturday after a long closure.</p>]]></description></item>"""
+MORE = """<item><guid>a3</guid><title>Museum reopens</title>\
+<pubDate>Sat, 23 Mar 2024 10:00:00 +0100</pubDate>
+<description><![CDATA[<p>The city museum reopened with a dinosaur exhibition on Saturday after a long closure.</p>]]>\
+</description></item>"""
 
 
-def test_feed_entries_are_articles_and_a_new_save_adds_only_new_entries(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_feed_entries_are_articles_and_a_new_save_adds_only_new_entries(
+    tmp_path: Path, isolated_dirs: Path, fake_info
+) -> None:
     folder = tmp_path / "feeds"
     folder.mkdir()
     feed = folder / "ledger.xml"
@@ -158,7 +185,12 @@ def test_feed_entries_are_articles_and_a_new_save_adds_only_new_entries(tmp_path
     assert (first.articles_added, first.documents) == (2, 2)
     listed = {a.path: a for a in list_articles(isolated_dirs, Filters())}
     entry = listed["feeds/ledger.xml#a1"]
-    assert (entry.title, entry.published, entry.author, entry.site) == ("Nordvik to cut jobs", "2024-03-21T08:00:00+01:00", "Jane Doe", "The Nordic Ledger")
+    assert (entry.title, entry.published, entry.author, entry.site) == (
+        "Nordvik to cut jobs",
+        "2024-03-21T08:00:00+01:00",
+        "Jane Doe",
+        "The Nordic Ledger",
+    )
     encoder = FakeEncoder()
     feed.write_text(FEED.format(more=MORE), encoding="utf-8")
     second = update(isolated_dirs, [], fake_info, lambda: encoder)
@@ -175,7 +207,13 @@ def test_a_broken_feed_keeps_its_readable_entries_with_one_notice(tmp_path: Path
     assert len([n for n in read_back.notices if "broken" in n]) == 1
 
 
-@pytest.mark.parametrize(("name", "data", "reason"), [("not-a-feed.xml", b"<?xml version='1.0'?><config><a>1</a></config>", "not a news feed"), ("page.html", b"%PDF-1.4 binary", "PDF")])
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("not-a-feed.xml", b"<?xml version='1.0'?><config><a>1</a></config>", "not a news feed"),
+        ("page.html", b"%PDF-1.4 binary", "PDF"),
+    ],
+)
 def test_files_that_are_not_what_they_claim(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
     path = tmp_path / name
     path.write_bytes(data)
@@ -183,7 +221,7 @@ def test_files_that_are_not_what_they_claim(tmp_path: Path, name: str, data: byt
         read(path)
 
 
-def test_excludes_and_botignore(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:  # noqa: ANN001
+def test_excludes_and_botignore(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:
     folder = tmp_path / "corpus"
     (folder / "drafts").mkdir(parents=True)
     story = "Bridge reopens\n\nThe old bridge over the river reopened on Tuesday after two years of repairs.\n"

@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import REPO, SEEDS, open_searcher
+
 from index.embed.export import ensure_export, export_dir
 from index.embed.model import model_info
 from index.embed.reference import TorchEncoder
 from index.search.hybrid import search
-
-from conftest import REPO, SEEDS, open_searcher
 
 
 def varied_texts() -> list[str]:
@@ -29,7 +29,7 @@ def varied_texts() -> list[str]:
     return texts
 
 
-def test_onnx_matches_torch(real_encoder) -> None:  # noqa: ANN001
+def test_onnx_matches_torch(real_encoder) -> None:
     texts = varied_texts()
     assert len(texts) >= 250
     torch_vectors = TorchEncoder(model_info()).embed(texts)
@@ -38,7 +38,7 @@ def test_onnx_matches_torch(real_encoder) -> None:  # noqa: ANN001
     assert cosines.min() >= 0.999
 
 
-def test_sentence_vectors_match_torch(real_encoder) -> None:  # noqa: ANN001
+def test_sentence_vectors_match_torch(real_encoder) -> None:
     """Sentence vectors pooled from a passage's own pass agree across backends, spans in order."""
     from index.text.sentences import sentences
     from index.text.split import embed_spans, embed_text
@@ -54,10 +54,14 @@ def test_sentence_vectors_match_torch(real_encoder) -> None:  # noqa: ANN001
     assert (onnx_vectors * real_encoder.embed(texts)).sum(axis=1).min() >= 0.9999
 
 
-def test_rankings_identical_on_the_seeds(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+def test_rankings_identical_on_the_seeds(seeds_index: Path, real_encoder) -> None:
     torch_encoder = TorchEncoder(model_info())
     onnx, torch = open_searcher(seeds_index, real_encoder), open_searcher(seeds_index, torch_encoder)
-    for question in ["what did Putin say about Assad stepping down?", "Who is the Foreign Ministry spokesman?", "weapons to the opposition"]:
+    for question in [
+        "what did Putin say about Assad stepping down?",
+        "Who is the Foreign Ministry spokesman?",
+        "weapons to the opposition",
+    ]:
         onnx_ids = [h.id for h in search(onnx, question, k=10).hits]
         torch_ids = [h.id for h in search(torch, question, k=10).hits]
         assert onnx_ids == torch_ids
@@ -70,7 +74,8 @@ def test_query_path_does_not_import_torch(seeds_index: Path, session_cache: Path
         "from typer.testing import CliRunner\n"
         "result = CliRunner().invoke(app, ['ask', 'Who is the Foreign Ministry spokesman?'])\n"
         "assert result.exit_code == 0, result.output\n"
-        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'bm25s', 'scipy') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'bm25s', 'scipy', 'ray') "
+        "if m in sys.modules]\n"
         "print(heavy)\n"
     )
     env = {**os.environ, "BOT_INDEX_DIR": str(seeds_index), "BOT_CACHE_DIR": str(session_cache)}
@@ -79,7 +84,7 @@ def test_query_path_does_not_import_torch(seeds_index: Path, session_cache: Path
     assert out.stdout.strip() == "[]"
 
 
-def test_export_is_rebuilt_when_the_model_changes(tmp_path: Path, real_encoder) -> None:  # noqa: ANN001
+def test_export_is_rebuilt_when_the_model_changes(tmp_path: Path, real_encoder) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(model_info().path, copy)
     info = model_info(copy)
@@ -95,7 +100,7 @@ def test_export_is_rebuilt_when_the_model_changes(tmp_path: Path, real_encoder) 
     assert not list(second.glob("*.tmp*"))
 
 
-def test_a_model_saved_by_the_installed_sentence_transformers_indexes(tmp_path: Path, real_encoder) -> None:  # noqa: ANN001
+def test_a_model_saved_by_the_installed_sentence_transformers_indexes(tmp_path: Path, real_encoder) -> None:
     """Folders written by sentence-transformers 6 name the vector size `embedding_dimension`."""
     import json
 

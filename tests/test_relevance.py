@@ -52,9 +52,7 @@ def test_rare_terms_count_more_than_common_ones(bm25: Bm25) -> None:
         ("What has Vladimir Putin said about weapons", "Putin", "weapons"),
     ],
 )
-def test_the_speaker_is_who_the_speech_verb_belongs_to(
-    asked: str, speaker: str, not_speaker: str, bm25: Bm25
-) -> None:
+def test_the_speaker_is_who_the_speech_verb_belongs_to(asked: str, speaker: str, not_speaker: str, bm25: Bm25) -> None:
     question = ask(asked, bm25)
     assert question.speakers is not None
     assert question.speakers.search(f"{speaker} said so.")

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS, open_searcher
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
@@ -12,8 +13,6 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.repl import ChatState, handle, run
-
-from conftest import SEEDS, open_searcher
 
 
 def plain(shown: object) -> str:
@@ -24,7 +23,7 @@ def plain(shown: object) -> str:
 
 
 @pytest.fixture
-def state(seeds_index: Path, real_encoder) -> ChatState:  # noqa: ANN001
+def state(seeds_index: Path, real_encoder) -> ChatState:
     return ChatState(seeds_index, open_searcher(seeds_index, real_encoder))
 
 
@@ -61,7 +60,9 @@ def test_commands(state: ChatState) -> None:
     shown = plain(handle(state, "Who is the Foreign Ministry spokesman?"))
     assert "[2]" in shown and "[3]" not in shown
     article = handle(state, "/open 1")
-    assert article.startswith("Putin Defends Syria Stance, But Calls for End to Violence\nseeds/000_de411161290c8784.txt")
+    assert article.startswith(
+        "Putin Defends Syria Stance, But Calls for End to Violence\nseeds/000_de411161290c8784.txt"
+    )
     assert "Alexander Lukashevich" in article
     assert handle(state, "/open 9").startswith("Usage: /open N")
     assert handle(state, "/clear") == "Conversation cleared."
@@ -77,7 +78,7 @@ def test_error_in_a_turn_is_one_line(state: ChatState) -> None:
     assert not state.quit
 
 
-def test_loop_through_a_pipe(seeds_index: Path, real_encoder, capsys, tmp_path: Path) -> None:  # noqa: ANN001
+def test_loop_through_a_pipe(seeds_index: Path, real_encoder, capsys, tmp_path: Path) -> None:
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
         pipe.send_text("Who is the Foreign Ministry spokesman?\n/k 2\n/frobnicate\n")
         pipe.send_text("\x04")  # Ctrl-D
@@ -97,7 +98,7 @@ def test_chat_without_index_fails_in_one_line(isolated_dirs: Path) -> None:
     assert result.output == f"Error: No index at {isolated_dirs}. Build one with: bot index PATH\n"
 
 
-def test_reindex_picks_up_new_files(tmp_path: Path, isolated_dirs: Path, real_encoder) -> None:  # noqa: ANN001
+def test_reindex_picks_up_new_files(tmp_path: Path, isolated_dirs: Path, real_encoder) -> None:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
     assert CliRunner().invoke(app, ["index", str(seeds)]).exit_code == 0

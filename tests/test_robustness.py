@@ -5,6 +5,7 @@ change the existing index except by adding what is valid. Most cases use a deter
 encoder through the real CLI (typer's CliRunner); the hostile questions use the real model.
 """
 
+import contextlib
 import json
 import os
 import pickle
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import bag_of_words, open_searcher
+from conftest import fake_model as make_fake_model
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
@@ -28,15 +31,13 @@ import index.embed.load
 import index.embed.model
 from bot.answer import Answer, answer
 from bot.cli import app
-from index.indexer.update import update
 from index.embed.model import ModelInfo
 from index.errors import BadQuestion
+from index.indexer.update import update
 from index.search.searcher import Searcher
 from index.text.furniture import Cleaned, clean
 from index.text.normalise import normalise, units
 from index.text.split import embed_spans, embed_text, split
-
-from conftest import bag_of_words, fake_model as make_fake_model, open_searcher
 
 RUNNER = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ class WordHashEncoder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return bag_of_words(texts, self.dim)
 
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):  # noqa: ANN201
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
         pieces = [text[start:end] for text, text_spans in zip(texts, spans) for start, end in text_spans]
         return self.embed(texts), self.embed(pieces)
 
@@ -264,12 +265,24 @@ def _one_mb_line() -> bytes:
 
 
 FILE_CASES = [
-    FileCase("binary-random", _write("random.txt", bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8))), "skip", "binary"),
+    FileCase(
+        "binary-random",
+        _write("random.txt", bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8))),
+        "skip",
+        "binary",
+    ),
     FileCase("binary-png", _write("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8), "skip", "PNG image"),
-    FileCase("binary-gzip-as-md", _write("archive.md", b"\x1f\x8b\x08\x00" + bytes(range(255, -1, -1)) * 8), "skip", "gzip archive"),
+    FileCase(
+        "binary-gzip-as-md",
+        _write("archive.md", b"\x1f\x8b\x08\x00" + bytes(range(255, -1, -1)) * 8),
+        "skip",
+        "gzip archive",
+    ),
     FileCase("empty", _write("empty.txt", b""), "skip", "empty file"),
     FileCase("whitespace-only", _write("blank.txt", b"  \n\r\n\t \n"), "skip", "empty file"),
-    FileCase("invalid-utf8", _write("broken.txt", _body("Saturday").encode() + b"\xff\xfe\xc3(\xa0\xa1 end.\n"), "index"),
+    FileCase(
+        "invalid-utf8", _write("broken.txt", _body("Saturday").encode() + b"\xff\xfe\xc3(\xa0\xa1 end.\n"), "index"
+    ),
     FileCase("utf16-le-bom", _write("utf16le.txt", _body("Café day").encode("utf-16")), "index"),
     FileCase("utf16-be-bom", _write("utf16be.txt", b"\xfe\xff" + _body("Zürich day").encode("utf-16-be")), "index"),
     FileCase("utf32-bom", _write("utf32.txt", _body("Łódź day").encode("utf-32")), "index"),
@@ -286,22 +299,44 @@ FILE_CASES = [
     FileCase("only-punctuation", _write("punct.txt", b"!!! ??? ... --- ***\n\n;;; ,,,\n"), "either"),
     FileCase("only-headings", _write("headings.md", b"# One\n\n## Two\n\n### Three\n"), "either"),
     FileCase("one-huge-word", _write("word.txt", b"Word wall\n\n" + b"x" * 200_000), "either"),
-    FileCase("emoji-and-rtl", _write("emoji.txt", ("Fans 🎉 celebrate\n\n" + "مرحبا بالعالم 🎉🔥 " * 40 + "\n").encode()), "either"),
+    FileCase(
+        "emoji-and-rtl",
+        _write("emoji.txt", ("Fans 🎉 celebrate\n\n" + "مرحبا بالعالم 🎉🔥 " * 40 + "\n").encode()),
+        "either",
+    ),
     FileCase("zero-width-and-combining", _write("zw.txt", _body("Cafe\u0301\u200b\u200d\ufeff day").encode()), "index"),
     FileCase("symlink-loop", _symlink_loop, "skip", "symbolic link"),
     FileCase("directory-symlink-loop", _directory_loop, "index"),
     FileCase("dangling-symlink", _dangling, "skip"),
     FileCase("symlink-to-dev-null", _to_dev_null, "skip"),
-    FileCase("unreadable-chmod-000", _unreadable, "index" if os.geteuid() == 0 else "skip", "" if os.geteuid() == 0 else "ermission"),
+    FileCase(
+        "unreadable-chmod-000",
+        _unreadable,
+        "index" if os.geteuid() == 0 else "skip",
+        "" if os.geteuid() == 0 else "ermission",
+    ),
     FileCase("name-with-newline", _write("new\nline.txt", _body("Halloween").encode()), "either"),
     FileCase(
         "name-not-utf8",
         _write(b"caf\xe9-\xff.txt", _body("Bastille Day").encode()),
         "either",
     ),
-    FileCase("name-with-spaces-and-quotes", _write("it's a \"story\" (1).txt", _body("Leap Day").encode()), "index"),
-    FileCase("html-scripts-no-text", _write("empty.html", b"<html><head><script>alert('x')</script><style>p{}</style></head><body><script>var a=1;</script></body></html>"), "skip", "no article text"),
-    FileCase("html-broken-markup", _write("broken.html", b"<html><body><p>Unclosed <b>tags <div></span>" + _body("Carnival").encode() + b"</i>"), "either"),
+    FileCase("name-with-spaces-and-quotes", _write('it\'s a "story" (1).txt', _body("Leap Day").encode()), "index"),
+    FileCase(
+        "html-scripts-no-text",
+        _write(
+            "empty.html",
+            b"<html><head><script>alert('x')</script><style>p{}</style></head>"
+            b"<body><script>var a=1;</script></body></html>",
+        ),
+        "skip",
+        "no article text",
+    ),
+    FileCase(
+        "html-broken-markup",
+        _write("broken.html", b"<html><body><p>Unclosed <b>tags <div></span>" + _body("Carnival").encode() + b"</i>"),
+        "either",
+    ),
     FileCase("html-as-binary", _write("bin.htm", bytes(range(256)) * 20), "skip", "binary"),
     FileCase("unknown-suffix", _write("report.pdf", b"%PDF-1.4\n" + bytes(range(256))), "skip", "not an article file"),
     FileCase("hidden-file", _write(".hidden.txt", _body("Hidden").encode()), "absent"),
@@ -324,7 +359,7 @@ def _index_with_deadline(args: list[object], folder: Path, seconds: float) -> Re
     def target() -> None:
         try:
             outcome["result"] = invoke(*args)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the test thread
+        except BaseException as error:
             outcome["error"] = error
 
     worker = threading.Thread(target=target, daemon=True)
@@ -341,9 +376,7 @@ def _index_with_deadline(args: list[object], folder: Path, seconds: float) -> Re
     return outcome["result"]  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, id=c.id, marks=c.marks) for c in FILE_CASES]
-)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in FILE_CASES])
 def test_hostile_file(
     case: FileCase, fake_model: None, index_copy: Path, base: tuple[Path, dict[str, list[str]]], tmp_path: Path
 ) -> None:
@@ -388,7 +421,21 @@ def test_hostile_file(
 
 def test_splitting_an_unpunctuated_line_is_near_linear() -> None:
     """A 100 KB line with no sentence end must not be tokenized hundreds of times over."""
-    words = ["the", "government", "said", "growth", "would", "slow", "as", "prices", "rise", "in", "the", "coming", "year"]
+    words = [
+        "the",
+        "government",
+        "said",
+        "growth",
+        "would",
+        "slow",
+        "as",
+        "prices",
+        "rise",
+        "in",
+        "the",
+        "coming",
+        "year",
+    ]
     line = " ".join(words[i % len(words)] for i in range(100_000 // 6))
     counted = [0]
 
@@ -409,7 +456,9 @@ def test_splitting_an_unpunctuated_line_is_near_linear() -> None:
     ],
     ids=["missing-path", "path-is-symlink-loop"],
 )
-def test_hostile_index_arguments(make: Callable[[Path], Path], needle: str, fake_model: None, index_copy: Path, tmp_path: Path) -> None:
+def test_hostile_index_arguments(
+    make: Callable[[Path], Path], needle: str, fake_model: None, index_copy: Path, tmp_path: Path
+) -> None:
     before = snapshot(index_copy)
     assert_one_line_error(invoke("index", make(tmp_path), "--index-dir", index_copy), needle)
     assert snapshot(index_copy) == before
@@ -425,7 +474,9 @@ def test_ten_thousand_tiny_files(fake_model: None, index_copy: Path, tmp_path: P
     folder = tmp_path / "tiny"
     folder.mkdir()
     for n in range(10_000):
-        (folder / f"{n:05d}.txt").write_text(f"Note {n}\n\nItem {n} of the tiny files: the count went up by {n % 97} today.\n")
+        (folder / f"{n:05d}.txt").write_text(
+            f"Note {n}\n\nItem {n} of the tiny files: the count went up by {n % 97} today.\n"
+        )
     result = invoke("index", folder, "--index-dir", index_copy)
     assert result.exit_code == 0, result.output
     assert len([d for d in snapshot(index_copy) if d.startswith("tiny/")]) == 10_000
@@ -478,10 +529,7 @@ QUESTIONS = [
 
 
 def _question_params() -> list:
-    return [
-        pytest.param(q, expect, id=name, marks=())
-        for name, q, expect in QUESTIONS
-    ]
+    return [pytest.param(q, expect, id=name, marks=()) for name, q, expect in QUESTIONS]
 
 
 @pytest.mark.parametrize(("question", "expect"), _question_params())
@@ -517,10 +565,8 @@ def test_hostile_question_library(question: str, real: tuple[Path, object]) -> N
     """The library either answers or raises BadQuestion (a one-line UserError)."""
     directory, encoder = real
     opened = open_searcher(directory, encoder)
-    try:
+    with contextlib.suppress(BadQuestion):
         assert isinstance(answer(opened, question), Answer)
-    except BadQuestion:
-        pass
 
 
 # --- A. tampered index ------------------------------------------------------------------------
@@ -754,7 +800,9 @@ def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: 
     assert len(search(reader, "ferry boats cross the fjord", 10).hits) >= 4
 
 
-def test_status_does_not_nag_about_files_that_cannot_be_indexed(fake_model: None, index_copy: Path, tmp_path: Path) -> None:
+def test_status_does_not_nag_about_files_that_cannot_be_indexed(
+    fake_model: None, index_copy: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "good.txt").write_text(_body("Candlemas"), encoding="utf-8")
@@ -829,7 +877,13 @@ def test_planted_pickle_files_are_never_loaded(fake_model: None, index_copy: Pat
     fresh = tmp_path / "more"
     fresh.mkdir()
     (fresh / "new.txt").write_text(_body("Arbor Day"), encoding="utf-8")
-    for args in (["ask", "who runs the café?"], ["status"], ["index", fresh], ["ask", "ferry fares?", "--json"], ["index"]):
+    for args in (
+        ["ask", "who runs the café?"],
+        ["status"],
+        ["index", fresh],
+        ["ask", "ferry fares?", "--json"],
+        ["index"],
+    ):
         result = invoke(*args, "--index-dir", index_copy)
         assert result.exit_code == 0, result.output
         assert not marker.exists(), f"bot {args[0]} loaded a planted pickle"
@@ -859,7 +913,25 @@ def test_no_code_path_can_load_pickles() -> None:
 # --- A. properties of clean / normalise / units / split ----------------------------------------
 
 WORDS = ["the", "minister", "said", "Zoë", "café", "2019", "€4m", "Łódź", "growth", "rose", "a", "x" * 30]
-SEPARATORS = [" ", " ", " ", ". ", "! ", "? ", "\n", "\n\n", "\r\n", "\r", "\t", "  ", "\u00a0", "… ", '" ', "\x00", "\u200b"]
+SEPARATORS = [
+    " ",
+    " ",
+    " ",
+    ". ",
+    "! ",
+    "? ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\r",
+    "\t",
+    "  ",
+    "\u00a0",
+    "… ",
+    '" ',
+    "\x00",
+    "\u200b",
+]
 article_text = st.lists(st.one_of(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)), max_size=400).map("".join)
 any_text = st.one_of(st.text(max_size=300), article_text)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -923,13 +995,15 @@ def test_split_gives_valid_chunks(raw: str, budget: int) -> None:
 
 
 @PROPERTY
-@given(st.lists(st.sampled_from(WORDS[:-1]), min_size=1, max_size=3000).map(" ".join), st.integers(min_value=5, max_value=40))
+@given(
+    st.lists(st.sampled_from(WORDS[:-1]), min_size=1, max_size=3000).map(" ".join),
+    st.integers(min_value=5, max_value=40),
+)
 def test_split_of_one_long_paragraph(body: str, budget: int) -> None:
     cleaned = Cleaned(body, "", units(body))
     chunks = split(cleaned, words_plus_two, budget)
     assert " ".join(c.text for c in chunks).split() == body.split()
     assert all(words_plus_two(c.text) <= budget for c in chunks)
-
 
 
 @PROPERTY
@@ -942,6 +1016,7 @@ def test_sentence_spans_land_on_the_same_words_in_the_encoder_text(raw: str, tit
     moved = embed_spans(title, text, spans)
     encoded = embed_text(title, text)
     assert [encoded[s:e].split() for s, e in moved] == [text[s:e].split() for s, e in spans]
+
 
 # --- C. the benchmark script runs -------------------------------------------------------------
 
@@ -958,7 +1033,11 @@ def test_bench_quick_smoke(tmp_path: Path) -> None:
     env = {**os.environ, "BOT_CACHE_DIR": os.environ.get("BOT_CACHE_DIR") or str(tmp_path / "cache")}
     completed = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "bench.py"), "--quick", "--corpus", str(corpus), "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     table = out.read_text()

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from conftest import open_searcher
+
 from bot.answer import answer
 from index.text.furniture import clean
-
-from conftest import open_searcher
 
 NEWS_OPENINGS = [
     "Prime Minister Vladimir Putin on Friday accused the West",
@@ -81,7 +81,7 @@ def test_titles_are_the_headlines(seeds_index: Path) -> None:
     ]
 
 
-def test_example_question_answers_from_the_leave_today_paragraph(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+def test_example_question_answers_from_the_leave_today_paragraph(seeds_index: Path, real_encoder) -> None:
     result = answer(open_searcher(seeds_index, real_encoder), "what did Putin say about Assad stepping down?")
     assert not result.abstained
     first = result.answer[0]
@@ -93,15 +93,15 @@ def test_example_question_answers_from_the_leave_today_paragraph(seeds_index: Pa
     assert source.paragraph == 8
 
 
-def test_answers_run_the_model_on_the_question_only(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+def test_answers_run_the_model_on_the_question_only(seeds_index: Path, real_encoder) -> None:
     """Sentence vectors come from the index, so a warm answer costs one short model run."""
     seen: list[str] = []
 
     class Watching:
-        def __getattr__(self, name: str):  # noqa: ANN204
+        def __getattr__(self, name: str):
             return getattr(real_encoder, name)
 
-        def embed(self, texts):  # noqa: ANN001, ANN202
+        def embed(self, texts):
             seen.extend(texts)
             return real_encoder.embed(texts)
 
@@ -110,13 +110,13 @@ def test_answers_run_the_model_on_the_question_only(seeds_index: Path, real_enco
     assert seen == ["Who is the Foreign Ministry spokesman?"]
 
 
-def test_spokesman_question_names_lukashevich(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+def test_spokesman_question_names_lukashevich(seeds_index: Path, real_encoder) -> None:
     result = answer(open_searcher(seeds_index, real_encoder), "Who is the Foreign Ministry spokesman?")
     assert not result.abstained
     assert "Alexander Lukashevich" in result.answer[0].text
 
 
-def test_unrelated_question_abstains(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+def test_unrelated_question_abstains(seeds_index: Path, real_encoder) -> None:
     result = answer(open_searcher(seeds_index, real_encoder), "What is a good recipe for banana bread?")
     assert result.abstained
     assert result.answer == []
@@ -128,7 +128,7 @@ def test_one_word_headline_is_the_title() -> None:
     assert [p.text[:5] for p in cleaned.paragraphs] == ["Kenya"]
 
 
-def test_answer_reads_well_citations_in_reading_order(seeds_index: Path, real_encoder) -> None:  # noqa: ANN001
+def test_answer_reads_well_citations_in_reading_order(seeds_index: Path, real_encoder) -> None:
     from rich.console import Console
 
     from bot.render import answer_text
@@ -142,4 +142,4 @@ def test_answer_reads_well_citations_in_reading_order(seeds_index: Path, real_en
         console.print(answer_text(result))
     first_line = capture.get().splitlines()[0]
     assert first_line == first_line.rstrip()
-    assert 'Putin said. [1]' in first_line  # the full stop the passage lacks, then the citation
+    assert "Putin said. [1]" in first_line  # the full stop the passage lacks, then the citation

@@ -8,15 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import FakeEncoder
 
 from index.indexer.report import Report
 from index.indexer.watch import FolderGone, Watcher
 from index.search.searcher import Searcher
 from index.store.lock import writer_lock
 
-from conftest import FakeEncoder
-
-STORY = "{title}\n\nThe harbour authority said on {day} that the new terminal would open next spring, creating {n} jobs.\n"
+STORY = (
+    "{title}\n\nThe harbour authority said on {day} that the new terminal would open next spring, creating {n} jobs.\n"
+)
 
 
 def story(folder: Path, name: str, n: int) -> Path:
@@ -29,7 +30,7 @@ def story(folder: Path, name: str, n: int) -> Path:
 def indexed(index_dir: Path) -> set[str]:
     try:
         searcher = Searcher.open(index_dir, load_model=False)
-    except Exception:  # noqa: BLE001 - not built yet
+    except Exception:
         return set()
     try:
         return {row[0] for row in searcher.connection.execute("SELECT display FROM articles")}
@@ -47,7 +48,7 @@ def until(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
 
 
 @pytest.fixture
-def watched(tmp_path: Path, isolated_dirs: Path, fake_info):  # noqa: ANN001, ANN201
+def watched(tmp_path: Path, isolated_dirs: Path, fake_info):
     folder = tmp_path / "news"
     folder.mkdir()
     story(folder, "first.txt", 1)
@@ -58,7 +59,7 @@ def watched(tmp_path: Path, isolated_dirs: Path, fake_info):  # noqa: ANN001, AN
     def run() -> None:
         try:
             watcher.run()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -71,14 +72,16 @@ def watched(tmp_path: Path, isolated_dirs: Path, fake_info):  # noqa: ANN001, AN
     assert not thread.is_alive()
 
 
-def test_create_modify_delete_move_and_new_folders(watched, isolated_dirs: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_create_modify_delete_move_and_new_folders(watched, isolated_dirs: Path, tmp_path: Path) -> None:
     folder, _, _, _ = watched
     story(folder, "second.txt", 2)
     assert until(lambda: "news/second.txt" in indexed(isolated_dirs))
     (folder / "second.txt").write_text(STORY.format(title="Harbour news 2", day="Friday", n=99), encoding="utf-8")
     assert until(lambda: _text_of(isolated_dirs, "news/second.txt").find("99 jobs") >= 0)
     os.rename(folder / "second.txt", folder / "renamed.txt")
-    assert until(lambda: "news/renamed.txt" in indexed(isolated_dirs) and "news/second.txt" not in indexed(isolated_dirs))
+    assert until(
+        lambda: "news/renamed.txt" in indexed(isolated_dirs) and "news/second.txt" not in indexed(isolated_dirs)
+    )
     outside = tmp_path / "outside"
     outside.mkdir()
     story(outside, "incoming.txt", 3)
@@ -96,7 +99,7 @@ def test_create_modify_delete_move_and_new_folders(watched, isolated_dirs: Path,
     assert until(lambda: indexed(isolated_dirs) == {"news/first.txt"})
 
 
-def test_temporary_hidden_and_index_files_are_ignored(watched, isolated_dirs: Path) -> None:  # noqa: ANN001
+def test_temporary_hidden_and_index_files_are_ignored(watched, isolated_dirs: Path) -> None:
     folder, watcher, reports, _ = watched
     before, reported = watcher.updates, len(reports)
     for name in (".draft.txt", "notes.txt.swp", "notes.txt~", "download.txt.part", ".hidden/secret.txt"):
@@ -106,7 +109,7 @@ def test_temporary_hidden_and_index_files_are_ignored(watched, isolated_dirs: Pa
     assert indexed(isolated_dirs) == {"news/first.txt"}
 
 
-def test_a_file_written_in_two_parts_is_indexed_whole(watched, isolated_dirs: Path) -> None:  # noqa: ANN001
+def test_a_file_written_in_two_parts_is_indexed_whole(watched, isolated_dirs: Path) -> None:
     folder, _, _, _ = watched
     path = folder / "slow.txt"
     with open(path, "w", encoding="utf-8") as handle:
@@ -118,7 +121,7 @@ def test_a_file_written_in_two_parts_is_indexed_whole(watched, isolated_dirs: Pa
     assert "six weeks" in _text_of(isolated_dirs, "news/slow.txt")
 
 
-def test_a_burst_becomes_a_few_updates(watched, isolated_dirs: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_burst_becomes_a_few_updates(watched, isolated_dirs: Path, tmp_path: Path) -> None:
     folder, watcher, _, _ = watched
     source = tmp_path / "burst"
     for n in range(300):
@@ -129,7 +132,7 @@ def test_a_burst_becomes_a_few_updates(watched, isolated_dirs: Path, tmp_path: P
     assert watcher.updates - before <= 4
 
 
-def test_an_indexer_run_by_hand_and_the_watcher_take_turns(watched, isolated_dirs: Path) -> None:  # noqa: ANN001
+def test_an_indexer_run_by_hand_and_the_watcher_take_turns(watched, isolated_dirs: Path) -> None:
     folder, _, _, _ = watched
     with writer_lock(isolated_dirs, wait=True, on_wait=lambda message: None):  # `bot index` holds the lock
         story(folder, "while-locked.txt", 6)
@@ -138,7 +141,7 @@ def test_an_indexer_run_by_hand_and_the_watcher_take_turns(watched, isolated_dir
     assert until(lambda: "news/while-locked.txt" in indexed(isolated_dirs))
 
 
-def test_the_watched_folder_deleted_stops_in_one_line(watched, isolated_dirs: Path) -> None:  # noqa: ANN001
+def test_the_watched_folder_deleted_stops_in_one_line(watched, isolated_dirs: Path) -> None:
     folder, _, _, errors = watched
     shutil.rmtree(folder)
     assert until(lambda: bool(errors), 40)

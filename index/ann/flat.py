@@ -27,4 +27,7 @@ def open_index(path: Path, params: dict) -> "faiss.Index":
 def search_parameters(params: dict, selector: "faiss.IDSelector | None") -> "faiss.SearchParameters":
     import faiss
 
-    return faiss.SearchParameters(sel=selector) if selector is not None else faiss.SearchParameters()
+    parameters = faiss.SearchParameters()  # by attribute: faiss's stubs do not know its keyword constructor
+    if selector is not None:
+        parameters.sel = selector
+    return parameters

@@ -39,12 +39,16 @@ def build(vectors: "np.ndarray", ids: "np.ndarray", path: Path) -> dict:
     return {"kind": "ivfpq", "lists": lists, "subvectors": sub, "nprobe": nprobe, "probe_recall_at_10": recall}
 
 
-def _calibrate(index: "faiss.Index", vectors: "np.ndarray", ids: "np.ndarray", rng: "np.random.Generator") -> tuple[int, float]:
+def _calibrate(
+    index: "faiss.Index", vectors: "np.ndarray", ids: "np.ndarray", rng: "np.random.Generator"
+) -> tuple[int, float]:
     import faiss
     import numpy as np
 
     picked = rng.choice(len(vectors), PROBES, replace=False)
-    probes = vectors[picked] + rng.standard_normal((PROBES, vectors.shape[1])).astype(np.float32) / np.sqrt(vectors.shape[1])
+    probes = vectors[picked] + rng.standard_normal((PROBES, vectors.shape[1])).astype(np.float32) / np.sqrt(
+        vectors.shape[1]
+    )
     probes /= np.linalg.norm(probes, axis=1, keepdims=True)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
@@ -59,7 +63,9 @@ def _calibrate(index: "faiss.Index", vectors: "np.ndarray", ids: "np.ndarray", r
         hits = 0
         for row, candidates in enumerate(found):
             rows = [position[int(c)] for c in candidates if c >= 0]
-            rescored = np.asarray(rows)[np.argsort(-(vectors[rows] @ probes[row]))[:10]] if rows else []
+            rescored: np.ndarray | list[int] = (
+                np.asarray(rows)[np.argsort(-(vectors[rows] @ probes[row]))[:10]] if rows else []
+            )
             hits += len(set(np.asarray(rescored).tolist()) & set(truth[row].tolist()))
         recall = hits / (10 * PROBES)
         if recall >= RECALL_GOAL:
@@ -77,6 +83,9 @@ def open_index(path: Path, params: dict) -> "faiss.Index":
 def search_parameters(params: dict, selector: "faiss.IDSelector | None") -> "faiss.SearchParametersIVF":
     import faiss
 
-    if selector is None:
-        return faiss.SearchParametersIVF(nprobe=int(params["nprobe"]))
-    return faiss.SearchParametersIVF(sel=selector, nprobe=int(params["nprobe"]))
+    # built up by attribute: faiss's stubs do not know its keyword constructor
+    parameters = faiss.SearchParametersIVF()
+    if selector is not None:
+        parameters.sel = selector
+    parameters.nprobe = int(params["nprobe"])
+    return parameters

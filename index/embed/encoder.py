@@ -19,9 +19,7 @@ class Encoder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> "np.ndarray": ...
 
-    def embed_passages(
-        self, texts: Sequence[str], spans: Sequence[Spans]
-    ) -> "tuple[np.ndarray, np.ndarray]":
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Spans]) -> "tuple[np.ndarray, np.ndarray]":
         """Vectors of the texts, and of each (start, end) span of each text, all spans in order."""
         ...
 

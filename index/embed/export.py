@@ -76,7 +76,7 @@ def _export(info: ModelInfo, folder: Path) -> Properties:
     try:  # sentence-transformers 6 moved its modules; 5 has them here only
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
     except ImportError:
-        from sentence_transformers.models import Normalize, Pooling
+        from sentence_transformers.models import Normalize, Pooling  # type: ignore[no-redef]  # the same classes
 
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
@@ -92,20 +92,24 @@ def _export(info: ModelInfo, folder: Path) -> Properties:
             f"does {', '.join(POOLINGS)}. Index it with --backend torch."
         )
     dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim, max_tokens = dimension(), model.max_seq_length
+    assert dim is not None and max_tokens is not None  # sentence-transformers types both as optional
     properties = Properties(
-        dim=int(dimension()),
-        max_tokens=int(model.max_seq_length),
+        dim=int(dim),
+        max_tokens=int(max_tokens),
         pooling=mode,
         normalize=any(isinstance(m, Normalize) for m in model),
     )
-    transformer = model[0].auto_model.eval()
+    transformer = model[0].auto_model
+    assert isinstance(transformer, torch.nn.Module)  # nn.Module's attribute lookup is typed Tensor | Module
+    transformer = transformer.eval()
 
     class Hidden(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+        def forward(self, input_ids, attention_mask, token_type_ids):
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.last_hidden_state
 
@@ -117,9 +121,14 @@ def _export(info: ModelInfo, folder: Path) -> Properties:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer chatter about shapes we declare dynamic anyway
             torch.onnx.export(
-                Hidden(), (sample, sample, torch.zeros_like(sample)), str(temporary),
-                input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
-                opset_version=OPSET, dynamo=False,
+                Hidden(),
+                (sample, sample, torch.zeros_like(sample)),
+                str(temporary),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
             )
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())

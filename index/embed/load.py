@@ -4,8 +4,10 @@ from collections.abc import Callable
 
 from index.embed.encoder import Encoder
 from index.embed.model import ModelInfo, model_info
+from index.errors import MissingDependency
 
 BACKENDS = ("onnx", "torch")
+RAY_ADDRESS_VARIABLE = "BOT_RAY_ADDRESS"
 
 
 def load_encoder(
@@ -26,3 +28,21 @@ def load_encoder(
     from index.embed.onnx import OnnxEncoder
 
     return OnnxEncoder(info, on_prepare)
+
+
+def cluster_address(option: str | None) -> str | None:
+    """--ray, else $BOT_RAY_ADDRESS (None: embed here)."""
+    import os
+
+    return option or os.environ.get(RAY_ADDRESS_VARIABLE) or None
+
+
+def cluster_encoder(address: str, info: ModelInfo, local: Encoder) -> Encoder:
+    """An encoder that embeds the indexer's batches on a Ray cluster (newsbot[ray])."""
+    from index.embed.cluster import RayEncoder
+
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise MissingDependency("Embedding on a Ray cluster needs Ray: pip install 'newsbot[ray]'") from None
+    return RayEncoder(address, info, local)

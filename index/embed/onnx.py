@@ -39,13 +39,15 @@ class Tokenizing:
 
 
 class OnnxEncoder(Tokenizing):
-    def __init__(self, info: ModelInfo, on_prepare: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, info: ModelInfo, on_prepare: Callable[[], None] = lambda: None, threads: int = 0) -> None:
+        """threads: onnxruntime's intra-op threads (0: one per core; a Ray actor gets its share)."""
         # Here, not in the thread: numpy breaks when two threads import it at once.
         import numpy  # noqa: F401
 
         folder, properties = ensure_export(info, on_prepare)
         super().__init__(info, properties)
         self._path = folder / "model.onnx"
+        self._threads = threads or os.cpu_count() or 1
         self._session: Any = None
         self._failure: BaseException | None = None
         self._loader = threading.Thread(target=self._load_session, name="onnx-session", daemon=True)
@@ -56,12 +58,10 @@ class OnnxEncoder(Tokenizing):
             import onnxruntime
 
             options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = os.cpu_count() or 1
+            options.intra_op_num_threads = self._threads
             options.log_severity_level = 3
-            self._session = onnxruntime.InferenceSession(
-                str(self._path), options, providers=["CPUExecutionProvider"]
-            )
-        except BaseException as error:  # noqa: BLE001 - raised again where the session is needed
+            self._session = onnxruntime.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
+        except BaseException as error:
             self._failure = error
 
     @property
@@ -74,9 +74,7 @@ class OnnxEncoder(Tokenizing):
     def embed(self, texts: Sequence[str]) -> "np.ndarray":
         return self.embed_passages(texts, [()] * len(texts))[0]
 
-    def embed_passages(
-        self, texts: Sequence[str], spans: Sequence[Spans]
-    ) -> "tuple[np.ndarray, np.ndarray]":
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Spans]) -> "tuple[np.ndarray, np.ndarray]":
         import numpy as np
 
         states = self._token_states(texts)
@@ -133,7 +131,7 @@ def normalised(vector: "np.ndarray") -> "np.ndarray":
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-def span_vectors(states, vectors, spans, dim: int) -> "np.ndarray":  # noqa: ANN001
+def span_vectors(states, vectors, spans, dim: int) -> "np.ndarray":
     """Each span's vector: the mean of its word pieces' states, read in the context of its passage.
 
     No second model pass, and better at picking the answer sentence among the top passages'

@@ -22,7 +22,9 @@ class TorchEncoder(Tokenizing):
         self.model: Any = SentenceTransformer(str(info.path), device="cpu")
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         normalize = any(type(m).__name__ == "Normalize" for m in self.model)
-        super().__init__(info, Properties(int(dimension()), int(self.model.max_seq_length), "", normalize))
+        dim, max_tokens = dimension(), self.model.max_seq_length
+        assert dim is not None and max_tokens is not None  # sentence-transformers types both as optional
+        super().__init__(info, Properties(int(dim), int(max_tokens), "", normalize))
 
     def embed(self, texts: Sequence[str]) -> "np.ndarray":
         import numpy as np
@@ -30,9 +32,7 @@ class TorchEncoder(Tokenizing):
         vectors = self.model.encode(list(texts), batch_size=BATCH_SIZE, normalize_embeddings=self.properties.normalize)
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed_passages(
-        self, texts: Sequence[str], spans: Sequence[Spans]
-    ) -> "tuple[np.ndarray, np.ndarray]":
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Spans]) -> "tuple[np.ndarray, np.ndarray]":
         import numpy as np
 
         outputs = self.model.encode(

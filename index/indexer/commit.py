@@ -52,7 +52,9 @@ def commit(
     for article_id, chunked in passages.chunked.items():
         for chunk, key in zip(chunked.chunks, passages.keys[article_id]):
             vector_id, passage = passages.vector_of[key]
-            rows.append((next_chunk, article_id, segment, chunk.paragraph, chunk.start, chunk.end, chunk.text, vector_id))
+            rows.append(
+                (next_chunk, article_id, segment, chunk.paragraph, chunk.start, chunk.end, chunk.text, vector_id)
+            )
             ids.append(next_chunk)
             vectors.append(passage)
             terms.add(next_chunk, term_counts(embed_text(chunked.title, chunk.text), stopwords))
@@ -66,29 +68,45 @@ def commit(
         dropped_vectors = writer.delete_articles(connection, plan.delete)
         dropped_vectors |= writer.drop_chunks(connection, plan.demote | {r.stored.id for r in plan.rechunk})
         for article in plan.incoming:
-            chunked = passages.chunked.get(article.id)
+            processed = passages.chunked.get(article.id)
             row = {
-                "id": article.id, "key": article.article.key, "file": article.file, "display": article.article.display,
-                "sha256": article.sha256, "title": chunked.title if chunked else (article.article.metadata.title or _stem(article.article.display)),
-                "published": article.article.metadata.published, "author": article.article.metadata.author,
-                "site": article.article.metadata.site, "url": article.article.metadata.url,
-                "duplicate_of": article.duplicate_of, "story": article.story, "cluster": article.cluster,
-                "signature": article.signature, "keys": np.asarray(sorted(article.keys), dtype=np.int64).tobytes(),
-                "minhash": article.minhash.tobytes(), "dropped": _dropped(article.article.dropped, chunked),
-                "passages": len(chunked.chunks) if chunked else 0,
+                "id": article.id,
+                "key": article.article.key,
+                "file": article.file,
+                "display": article.article.display,
+                "sha256": article.sha256,
+                "title": processed.title
+                if processed
+                else (article.article.metadata.title or _stem(article.article.display)),
+                "published": article.article.metadata.published,
+                "author": article.article.metadata.author,
+                "site": article.article.metadata.site,
+                "url": article.article.metadata.url,
+                "duplicate_of": article.duplicate_of,
+                "story": article.story,
+                "cluster": article.cluster,
+                "signature": article.signature,
+                "keys": np.asarray(sorted(article.keys), dtype=np.int64).tobytes(),
+                "minhash": article.minhash.tobytes(),
+                "dropped": _dropped(article.article.dropped, processed),
+                "passages": len(processed.chunks) if processed else 0,
             }
             canonical = article.duplicate_of is None
             writer.insert_article(connection, row, article.keys if canonical else None, neardup.bands(article.minhash))
         for rechunk in plan.rechunk:
             chunked = passages.chunked[rechunk.stored.id]
             columns = {
-                "signature": rechunk.signature, "passages": len(chunked.chunks), "title": chunked.title,
+                "signature": rechunk.signature,
+                "passages": len(chunked.chunks),
+                "title": chunked.title,
                 "dropped": _dropped(rechunk.article.dropped if rechunk.article else [], chunked),
             }
             writer.update_article(connection, rechunk.stored.id, columns)
             writer.insert_sentence_keys(connection, rechunk.stored.id, rechunk.stored.keys)
-        for article_id, columns in plan.labels.items():
-            writer.update_article(connection, article_id, columns | ({"passages": 0} if article_id in plan.demote else {}))
+        for article_id, labelled in plan.labels.items():
+            writer.update_article(
+                connection, article_id, labelled | ({"passages": 0} if article_id in plan.demote else {})
+            )
         writer.insert_chunks(connection, rows)
         writer.put_files(connection, files)
         writer.delete_files(connection, gone_files)
@@ -98,8 +116,12 @@ def commit(
         if sweep:
             writer.sweep_vectors(connection)
         updated = replace(
-            meta, generation=generation, next_chunk=next_chunk, next_segment=segment + (1 if rows else 0),
-            updated=time.time(), vectors_pending=False,
+            meta,
+            generation=generation,
+            next_chunk=next_chunk,
+            next_segment=segment + (1 if rows else 0),
+            updated=time.time(),
+            vectors_pending=False,
         )
         write_meta(connection, updated)
     return updated

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     import numpy as np
 
 PERMUTATIONS = 128  # the similarity estimate's error is about 0.04 at 0.5
-BANDS, ROWS = 32, 3  # of the first 96 hashes: a pair at Jaccard 0.5 shares a band with probability 0.99, at 0.2 with 0.23
+BANDS, ROWS = (
+    32,
+    3,
+)  # of the first 96 hashes: a pair at Jaccard 0.5 shares a band with probability 0.99, at 0.2 with 0.23
 THRESHOLD = 0.5
 SHINGLE = 5
 _WORD = re.compile(r"[^\W_]+")
@@ -35,14 +38,18 @@ def signature(text: str) -> "np.ndarray":
         words = _WORD.findall(line.lower())
         if len(words) < 8:
             continue
-        minhash.update_batch([" ".join(words[i : i + SHINGLE]).encode() for i in range(max(1, len(words) - SHINGLE + 1))])
+        minhash.update_batch(
+            [" ".join(words[i : i + SHINGLE]).encode() for i in range(max(1, len(words) - SHINGLE + 1))]
+        )
     return np.asarray(minhash.hashvalues, dtype=np.uint64)
 
 
 def bands(values: "np.ndarray") -> list[int]:
     """One signed 64-bit hash per band of the signature."""
     return [
-        int.from_bytes(hashlib.blake2b(values[b * ROWS : (b + 1) * ROWS].tobytes(), digest_size=8).digest(), "little", signed=True)
+        int.from_bytes(
+            hashlib.blake2b(values[b * ROWS : (b + 1) * ROWS].tobytes(), digest_size=8).digest(), "little", signed=True
+        )
         for b in range(BANDS)
     ]
 

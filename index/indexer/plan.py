@@ -79,13 +79,19 @@ def content_hash(article: Article, text: str) -> str:
 
 def incoming(article: Article, file: str, article_id: int) -> Incoming:
     text = normalise(article.text)
-    return Incoming(article_id, file, article, text, content_hash(article, text), sentence_keys(text), neardup.signature(text))
+    return Incoming(
+        article_id, file, article, text, content_hash(article, text), sentence_keys(text), neardup.signature(text)
+    )
 
 
 def same_article(stored: StoredArticle, new: Incoming) -> bool:
     metadata = new.article.metadata
     return (stored.sha256, stored.published, stored.author, stored.site, stored.url) == (
-        new.sha256, metadata.published, metadata.author, metadata.site, metadata.url,
+        new.sha256,
+        metadata.published,
+        metadata.author,
+        metadata.site,
+        metadata.url,
     )
 
 
@@ -109,10 +115,13 @@ def _duplicates(connection: "sqlite3.Connection", result: Plan) -> None:
     shas |= {a.sha256 for a in leaving}
     stored = [a for a in state.articles_where(connection, "sha256", shas) if a.id not in result.delete]
     groups: dict[str, list[Incoming | StoredArticle]] = {}
-    for member in [*stored, *result.incoming]:
+    everyone: list[Incoming | StoredArticle] = [*stored, *result.incoming]
+    for member in everyone:
         groups.setdefault(member.sha256, []).append(member)
     for members in groups.values():
-        first = min(members, key=lambda m: _order(m.published, m.article.display if isinstance(m, Incoming) else m.display))
+        first = min(
+            members, key=lambda m: _order(m.published, m.article.display if isinstance(m, Incoming) else m.display)
+        )
         for member in members:
             canonical = None if member is first else first.id
             if isinstance(member, Incoming):
@@ -165,15 +174,16 @@ def _stories(connection: "sqlite3.Connection", result: Plan) -> None:
     touched = {a.story for a in seeds if a.id in leaving}
     loaded = {a.story for a in [*near_rows, *seeds]}
     nodes = {
-        a.id: a for a in state.articles_where(connection, "story", loaded)
+        a.id: a
+        for a in state.articles_where(connection, "story", loaded)
         if a.id not in leaving and (a.duplicate_of is None or a.id in promoted)
     }
     nodes |= {a.id: a for a in seeds if a.id in promoted}
     keys = {i: a.keys for i, a in nodes.items()} | new
     holders_of: dict[int, set[int]] = {}
-    for key, article in state.key_holders(connection, {k for ks in keys.values() for k in ks}):
-        if article not in leaving:
-            holders_of.setdefault(key, set()).add(article)
+    for key, holder in state.key_holders(connection, {k for ks in keys.values() for k in ks}):
+        if holder not in leaving:
+            holders_of.setdefault(key, set()).add(holder)
     for article_id, article_keys in keys.items():
         for key in article_keys:
             holders_of.setdefault(key, set()).add(article_id)
@@ -187,10 +197,10 @@ def _stories(connection: "sqlite3.Connection", result: Plan) -> None:
     label = {i: components.label(i) for i in keys} | outside_story
     counts = {key: len({label[h] for h in holders}) for key, holders in holders_of.items()}
     result.counts = {key: n for key, n in counts.items() if n > 1}
-    for article in result.incoming:
-        article.story = label.get(article.id, article.id)
-        if article.duplicate_of is None:
-            article.signature = signature(article.keys, result.counts)
+    for arrival in result.incoming:
+        arrival.story = label.get(arrival.id, arrival.id)
+        if arrival.duplicate_of is None:
+            arrival.signature = signature(arrival.keys, result.counts)
     rechunked = {r.stored.id: r for r in result.rechunk}
     for article_id, article in nodes.items():
         fresh = signature(article.keys, result.counts)
@@ -246,10 +256,13 @@ def _clusters(connection: "sqlite3.Connection", result: Plan) -> None:
     for holders in bands.values():
         for i, a in enumerate(holders):
             for b in holders[i + 1 :]:
-                if components.find(a) != components.find(b) and neardup.similarity(signatures[a], signatures[b]) >= neardup.THRESHOLD:
+                if (
+                    components.find(a) != components.find(b)
+                    and neardup.similarity(signatures[a], signatures[b]) >= neardup.THRESHOLD
+                ):
                     components.union(a, b)
-    for article in result.incoming:
-        article.cluster = components.label(article.id)
+    for arrival in result.incoming:
+        arrival.cluster = components.label(arrival.id)
     for article in stored.values():
         if components.label(article.id) != article.cluster:
             result.labels.setdefault(article.id, {})["cluster"] = components.label(article.id)

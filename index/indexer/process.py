@@ -7,11 +7,11 @@ run finds the rest by key. The index itself does not change until the final comm
 """
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from index.embed.encoder import Encoder
+from index.embed.encoder import Encoder, Spans
 from index.store import state, writer
 from index.text.furniture import Cleaned, clean
 from index.text.sentences import sentences
@@ -46,7 +46,9 @@ class Chunked:
     cleaned: Cleaned
 
 
-def chunk_article(text: str, title: str | None, fallback_title: str, counts: dict[int, int], encoder: Encoder) -> Chunked:
+def chunk_article(
+    text: str, title: str | None, fallback_title: str, counts: dict[int, int], encoder: Encoder
+) -> Chunked:
     cleaned = clean(text, title, counts)
     if not cleaned.title:
         cleaned.title = fallback_title
@@ -88,15 +90,28 @@ def vectors_for(
     if progress:
         progress.start(files, len(fresh))
     pending = list(fresh.items())
-    for begin in range(0, len(pending), EMBED_BATCH):
-        before_batch(begin)
-        batch = pending[begin : begin + EMBED_BATCH]
+    batches = [pending[begin : begin + EMBED_BATCH] for begin in range(0, len(pending), EMBED_BATCH)]
+    inputs = []
+    for batch in batches:
         titled = [(title, chunk.text) for _, (title, chunk) in batch]
         spans = [sentences(text) for _, text in titled]
-        passage_vectors, sentence_vectors = encoder.embed_passages(
-            [embed_text(title, text) for title, text in titled],
-            [embed_spans(title, text, found) for (title, text), found in zip(titled, spans)],
+        inputs.append((titled, spans))
+    encoded = iter(
+        embed_batches(
+            encoder,
+            (
+                (
+                    [embed_text(title, text) for title, text in titled],
+                    [embed_spans(title, text, found) for (title, text), found in zip(titled, spans)],
+                )
+                for titled, spans in inputs
+            ),
         )
+    )
+    done = 0
+    for batch, (_, spans) in zip(batches, inputs):
+        before_batch(done)
+        passage_vectors, sentence_vectors = next(encoded)
         rows = []
         first = 0
         for (key, _), vector, text_spans in zip(batch, passage_vectors, spans):
@@ -104,9 +119,23 @@ def vectors_for(
             first += len(text_spans)
             rows.append((key, vector, text_spans, mine))
         known |= writer.stage_vectors(connection, rows)
+        done += len(batch)
         if progress:
             progress.advance(len(batch))
     return Vectors(known, len(fresh))
+
+
+def embed_batches(
+    encoder: Encoder, batches: Iterable[tuple[list[str], list[Spans]]]
+) -> Iterator["tuple[np.ndarray, np.ndarray]"]:
+    """Each batch's (passage, sentence) vectors in order: an encoder that spreads batches over
+    a cluster (embed.cluster) streams them, any other embeds one batch at a time."""
+    streaming = getattr(encoder, "embed_batches", None)
+    if streaming is not None:
+        yield from streaming(batches)
+        return
+    for texts, spans in batches:
+        yield encoder.embed_passages(texts, spans)
 
 
 def as_float32(blobs: Sequence[bytes], dim: int) -> "np.ndarray":

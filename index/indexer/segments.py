@@ -68,13 +68,15 @@ def to_merge(segments: list[catalog.SegmentRow], dead: dict[int, int]) -> list[c
     return list(picked.values()) if len(picked) > 1 or rotten else []
 
 
-def merge(connection: sqlite3.Connection, store_dir: Path, merging: list[catalog.SegmentRow], segment: int, dim: int) -> tuple[int, dict]:
+def merge(
+    connection: sqlite3.Connection, store_dir: Path, merging: list[catalog.SegmentRow], segment: int, dim: int
+) -> tuple[int, dict]:
     """Write one segment holding the live chunks of `merging`; returns (chunks, params). The
     caller commits the swap (writer.retire_segments + a chunks.segment update)."""
     import numpy as np
 
     folder = store_dir / SEGMENTS
-    ids_by_segment = {s.id: [] for s in merging}
+    ids_by_segment: dict[int, list[int]] = {s.id: [] for s in merging}
     for chunk, old in connection.execute(
         f"SELECT id, segment FROM chunks WHERE segment IN ({','.join('?' * len(merging))}) ORDER BY id",
         [s.id for s in merging],
@@ -130,7 +132,9 @@ def load(store_dir: Path, connection: sqlite3.Connection) -> Loaded:
     folder = store_dir / SEGMENTS
     dense_segments, lexical, masks = [], [], []
     for row in rows:
-        dense_segments.append(DenseSegment.open(folder / dense_name(row.id), row.params, meta.encoder_dim, dead.get(row.id)))
+        dense_segments.append(
+            DenseSegment.open(folder / dense_name(row.id), row.params, meta.encoder_dim, dead.get(row.id))
+        )
         segment = Segment.open(folder / bm25_name(row.id))
         if len(segment.chunk_ids) != row.chunks or dense_segments[-1].size != row.chunks:
             raise ValueError(

@@ -1,11 +1,10 @@
 """What `bot status` shows: where the index is, what it holds, and what changed on disk since."""
 
 import os
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlite3
 
 from index.errors import IndexCorrupt, PathNotFound
 from index.ingest.discover import discover

@@ -1,6 +1,7 @@
 """Which store an update writes: the current one, a fresh one for a first index or a rebuild,
 or one an interrupted first index or rebuild left, whose vectors are reused."""
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,13 +44,13 @@ def open_target(index_dir: Path, model: ModelInfo, rebuild: bool) -> Target:
             segments.load(directory, connection)
         except (OSError, ValueError) as error:
             connection.close()
-            raise IndexCorrupt(f"{error.__class__.__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}") from None
+            raise IndexCorrupt(
+                f"{error.__class__.__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
+            ) from None
         return Target(directory, connection, meta, fresh=False, stored_files=state.files(connection))
     if not rebuild:
-        try:
+        with contextlib.suppress(IndexNotFound):
             layout.current(index_dir)  # an index in an older format is refused, not overwritten
-        except IndexNotFound:
-            pass
     roots, excludes = _previous_roots(index_dir)
     resumed = _unfinished(index_dir, model)
     if resumed is not None:  # an interrupted first index or rebuild: its vectors are reused

@@ -82,8 +82,14 @@ def update(
 
 
 def _run(
-    store: Target, index_dir: Path, paths: Sequence[Path], excludes: Sequence[str], changed: Collection[Path] | None,
-    make_encoder: Callable[[], Encoder], progress: Progress | None, report: Report,
+    store: Target,
+    index_dir: Path,
+    paths: Sequence[Path],
+    excludes: Sequence[str],
+    changed: Collection[Path] | None,
+    make_encoder: Callable[[], Encoder],
+    progress: Progress | None,
+    report: Report,
 ) -> None:
     if not store.fresh:
         housekeeping(store, index_dir)
@@ -115,14 +121,26 @@ def _run(
         store.meta.encoder_dim = encoder.dim
         for article in work.incoming:
             if article.duplicate_of is None:
-                chunked[article.id] = _chunk(article.text, article.article.metadata.title, article.article.display, work.counts, encoder)
+                chunked[article.id] = _chunk(
+                    article.text, article.article.metadata.title, article.article.display, work.counts, encoder
+                )
         for rechunk in work.rechunk:
-            chunked[rechunk.stored.id] = _chunk(rechunk.text, rechunk.article.metadata.title if rechunk.article else None, rechunk.stored.display, work.counts, encoder)
+            chunked[rechunk.stored.id] = _chunk(
+                rechunk.text,
+                rechunk.article.metadata.title if rechunk.article else None,
+                rechunk.stored.display,
+                work.counts,
+                encoder,
+            )
     keys = {i: [embed_key(c.title, chunk) for chunk in c.chunks] for i, c in chunked.items()}
     items = [(c.title, chunk) for c in chunked.values() for chunk in c.chunks]
-    vectors = vectors_for(
-        store.connection, items, encoder, progress, len(chunked), lambda done: _committed(store, report, done)
-    ) if encoder is not None else None
+    vectors = (
+        vectors_for(
+            store.connection, items, encoder, progress, len(chunked), lambda done: _committed(store, report, done)
+        )
+        if encoder is not None
+        else None
+    )
     report.chunks_embedded = vectors.embedded if vectors else 0
     replaced = {a.key for a in state.articles_where(store.connection, "id", work.delete)}
     arriving = {a.article.key for a in work.incoming}
@@ -131,8 +149,14 @@ def _run(
     report.articles_removed = len(replaced - arriving)
     report.duplicates = sum(1 for a in work.incoming if a.duplicate_of is not None)
     store.meta = commit(
-        store.connection, store.directory, store.meta, work,
-        Passages(chunked, vectors.known if vectors else {}, keys), files, gone, store.sweep,
+        store.connection,
+        store.directory,
+        store.meta,
+        work,
+        Passages(chunked, vectors.known if vectors else {}, keys),
+        files,
+        gone,
+        store.sweep,
     )
     _merge(store)
     if store.fresh:

@@ -86,7 +86,7 @@ class Watcher:
             observer.stop()
             observer.join(timeout=5)
 
-    def _observer(self):  # noqa: ANN202 - watchdog's observers share no public base type
+    def _observer(self):
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
@@ -94,7 +94,7 @@ class Watcher:
         events = self._events
 
         class Handler(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:  # noqa: ANN001
+            def on_any_event(self, event) -> None:
                 destination = getattr(event, "dest_path", None) or None
                 decoded = os.fsdecode(destination) if destination else None
                 events.put((event.event_type, os.fsdecode(event.src_path), decoded, event.is_directory))
@@ -154,9 +154,13 @@ class Watcher:
         latest = max(p.last for p in self._pending.values())
         ready = []
         for path, entry in list(self._pending.items()):
-            if entry.closed and now - entry.last >= SETTLE:
-                ready.append(path)
-            elif not entry.closed and now - entry.last >= OPEN_SETTLE and self._still(path, entry):
+            if (
+                entry.closed
+                and now - entry.last >= SETTLE
+                or not entry.closed
+                and now - entry.last >= OPEN_SETTLE
+                and self._still(path, entry)
+            ):
                 ready.append(path)
         oldest = min((self._pending[p].first for p in ready), default=now)
         if not ready or (now - latest < QUIET and now - oldest < MAX_WAIT):
@@ -181,11 +185,19 @@ class Watcher:
         missing = [r for r in self.roots if not r.exists()]
         if missing:
             names = ", ".join(str(r) for r in missing)
-            raise FolderGone(f"The watched folder {names} is gone (deleted or unmounted); the index is kept as it was. Run bot watch again when it is back.")
+            raise FolderGone(
+                f"The watched folder {names} is gone (deleted or unmounted); the index is kept as it was. "
+                "Run bot watch again when it is back."
+            )
 
     def _update(self, changed: list[Path] | None, paths: list[Path]) -> None:
         report = update(
-            self.index_dir, paths, self.model, self.encoder, excludes=self.excludes, changed=changed,
+            self.index_dir,
+            paths,
+            self.model,
+            self.encoder,
+            excludes=self.excludes,
+            changed=changed,
             on_wait=self.on_wait,
         )
         self.updates += 1
@@ -199,7 +211,7 @@ def in_background(watcher: Watcher, on_error: Callable[[BaseException], None]) -
     def run() -> None:
         try:
             watcher.run()
-        except BaseException as error:  # noqa: BLE001 - reported to the chat, which carries on
+        except BaseException as error:
             on_error(error)
 
     thread = threading.Thread(target=run, name="watcher", daemon=True)

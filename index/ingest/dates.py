@@ -37,8 +37,8 @@ def iso_date(value: object, now: dt.datetime | None = None) -> str:
         parsed, has_time = first, (first.hour, first.minute) == (second.hour, second.minute)
     if parsed.year < _EARLIEST_YEAR:
         raise BadDate(f"date {parsed.date()} is too early to be a publication date")
-    reference = now or dt.datetime.now(dt.timezone.utc)
-    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    reference = now or dt.datetime.now(dt.UTC)
+    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     if aware > reference + _TOLERANCE:
         raise BadDate(f"date {parsed.date()} is in the future")
     if not has_time:

@@ -5,6 +5,7 @@ folder, and `.botignore` files, each applying to the folder it sits in and below
 .gitignore does. Hidden files and folders are never articles.
 """
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +81,9 @@ def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None
     return found
 
 
-def discover_changed(paths: Iterable[Path], roots: Iterable[Path], excludes: dict[str, list[str]] | None = None) -> Found:
+def discover_changed(
+    paths: Iterable[Path], roots: Iterable[Path], excludes: dict[str, list[str]] | None = None
+) -> Found:
     """The article files among `paths` (files, or folders walked whole) that belong to one of the
     roots and are not excluded: what a watcher hands the indexer instead of a whole walk."""
     found = Found()
@@ -119,7 +122,7 @@ def excluded(path: Path, root: Path, excludes: dict[str, list[str]] | None = Non
     relative = path.relative_to(root)
     if any(part.startswith(".") for part in relative.parts):
         return True
-    rules: list[tuple[Path, "pathspec.PathSpec"]] = []
+    rules: list[tuple[Path, pathspec.PathSpec]] = []
     patterns = (excludes or {}).get(str(root), [])
     if patterns:
         rules.append((root, _spec(patterns)))
@@ -127,19 +130,15 @@ def excluded(path: Path, root: Path, excludes: dict[str, list[str]] | None = Non
     for part in relative.parts[:-1]:
         ignore = folder / IGNORE_FILE
         if ignore.is_file():
-            try:
+            with contextlib.suppress(OSError):
                 rules.append((folder, _spec(ignore.read_text(encoding="utf-8", errors="replace").splitlines())))
-            except OSError:
-                pass
         folder = folder / part
         if _excluded(folder, rules, True):
             return True
     ignore = folder / IGNORE_FILE
     if ignore.is_file():
-        try:
+        with contextlib.suppress(OSError):
             rules.append((folder, _spec(ignore.read_text(encoding="utf-8", errors="replace").splitlines())))
-        except OSError:
-            pass
     return _excluded(path, rules, False)
 
 
@@ -168,7 +167,7 @@ def _walk(root: Path, patterns: Sequence[str]) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    rules: list[tuple[Path, "pathspec.PathSpec"]] = []
+    rules: list[tuple[Path, pathspec.PathSpec]] = []
     if patterns:
         rules.append((root, _spec(patterns)))
     for folder, dirs, files in os.walk(root):

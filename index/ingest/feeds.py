@@ -35,7 +35,9 @@ def read_feed(source: SourceFile, raw: Read) -> FileRead:
     site = site_name([feed.get("title", ""), feed.get("link", "")])
     articles, seen = [], set()
     for number, entry in enumerate(parsed.entries, start=1):
-        entry_id = " ".join(str(entry.get("id") or entry.get("link") or entry.get("title") or number).split())[:MAX_ID_CHARS]
+        entry_id = " ".join(str(entry.get("id") or entry.get("link") or entry.get("title") or number).split())[
+            :MAX_ID_CHARS
+        ]
         if entry_id in seen:
             continue
         seen.add(entry_id)

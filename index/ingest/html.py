@@ -20,10 +20,30 @@ from index.ingest.decode import Unreadable
 from index.ingest.discover import SourceFile
 from index.ingest.names import author_names, site_name
 
-ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
-                 "OpinionNewsArticle", "ReviewNewsArticle", "Report", "WebPage", "LiveBlogPosting"}
-_DATE_META = ("article:published_time", "datePublished", "pubdate", "publishdate", "parsely-pub-date",
-              "sailthru.date", "dc.date.issued", "DC.date.issued", "date", "og:published_time")
+ARTICLE_TYPES = {
+    "NewsArticle",
+    "Article",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "BlogPosting",
+    "OpinionNewsArticle",
+    "ReviewNewsArticle",
+    "Report",
+    "WebPage",
+    "LiveBlogPosting",
+}
+_DATE_META = (
+    "article:published_time",
+    "datePublished",
+    "pubdate",
+    "publishdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "DC.date.issued",
+    "date",
+    "og:published_time",
+)
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 MAX_DROPPED = 200
 
@@ -87,10 +107,17 @@ def _declared(tree: Any) -> dict[str, Any]:
     heading = next((" ".join(h.text_content().split()) for h in tree.iter("h1")), "")
     found["headline"] = heading if heading and heading == title else ""
     found["dates"] += [meta[n] for n in _DATE_META if n in meta]
-    found["dates"] += [t.get("datetime") for t in tree.iter("time") if t.get("datetime") and "publish" in (t.get("itemprop", "") + t.get("class", "") + t.get("pubdate", "publish")).lower()]
+    found["dates"] += [
+        t.get("datetime")
+        for t in tree.iter("time")
+        if t.get("datetime")
+        and "publish" in (t.get("itemprop", "") + t.get("class", "") + t.get("pubdate", "publish")).lower()
+    ]
     found["authors"] += [meta[n] for n in _AUTHOR_META if n in meta and not meta[n].startswith("http")]
     found["authors"] += _bylines(tree)
-    canonical = next((link.get("href") for link in tree.iter("link") if (link.get("rel") or "").lower() == "canonical"), None)
+    canonical = next(
+        (link.get("href") for link in tree.iter("link") if (link.get("rel") or "").lower() == "canonical"), None
+    )
     found["url"] = canonical or meta.get("og:url")
     return found
 
@@ -163,9 +190,42 @@ def _published(found: str | None, declared: list[str], notices: list[str]) -> st
 
 
 _BLOCKS = {
-    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "nav", "header", "footer",
-    "section", "article", "aside", "main", "td", "th", "tr", "table", "blockquote", "figcaption",
-    "figure", "form", "button", "label", "dt", "dd", "dl", "br", "hr", "option", "select", "title",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "nav",
+    "header",
+    "footer",
+    "section",
+    "article",
+    "aside",
+    "main",
+    "td",
+    "th",
+    "tr",
+    "table",
+    "blockquote",
+    "figcaption",
+    "figure",
+    "form",
+    "button",
+    "label",
+    "dt",
+    "dd",
+    "dl",
+    "br",
+    "hr",
+    "option",
+    "select",
+    "title",
 }
 
 

@@ -42,7 +42,7 @@ def _front_matter(text: str) -> tuple[Metadata, str, list[tuple[str, str]], list
         fields, body = frontmatter.parse(text)
     except (yaml.YAMLError, ValueError, TypeError) as error:
         reason = str(error).splitlines()[0][:60]
-        return Metadata(), text[block.end():], dropped, [f"front matter is not valid YAML ({reason}); ignored"]
+        return Metadata(), text[block.end() :], dropped, [f"front matter is not valid YAML ({reason}); ignored"]
     notices: list[str] = []
     found: dict[str, str | None] = {}
     for name, keys in _FIELDS.items():

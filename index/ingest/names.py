@@ -8,7 +8,9 @@ These rules are general, not per site: the tests hold them against 30 real pages
 
 import re
 
-_PREFIX = re.compile(r"^(?:(?:analysis|opinion|story|words|written|text|reporting|report|photos?)\s+)?by\s+", re.IGNORECASE)
+_PREFIX = re.compile(
+    r"^(?:(?:analysis|opinion|story|words|written|text|reporting|report|photos?)\s+)?by\s+", re.IGNORECASE
+)
 _ROLE = re.compile(
     r"\b(?:editor|editors|reporter|correspondent|writer|columnist|contributor|producer|staff|"
     r"editor-at-large|analyst|journalist|photographer|intern|news|senior|chief|political|"
@@ -59,7 +61,9 @@ def _person(text: str) -> str | None:
     text = " ".join(words[:cut])
     text = _MONTHS.sub("", text) if len(text.split()) > 2 else text
     words = text.split()
-    if not 2 <= len(words) <= 5 or not all(w[:1].isupper() or w.lower() in {"de", "la", "van", "von", "der", "da", "del", "di", "bin", "al"} for w in words):
+    if not 2 <= len(words) <= 5 or not all(
+        w[:1].isupper() or w.lower() in {"de", "la", "van", "von", "der", "da", "del", "di", "bin", "al"} for w in words
+    ):
         return None
     return text.title() if text.isupper() else text
 
@@ -81,6 +85,6 @@ def site_name(candidates: list[str]) -> str | None:
 
 
 def _bare(name: str) -> str:
-    """"http://www.tmz.com" -> "tmz", "TMZ.com" -> "TMZ"; other names unchanged."""
+    """ "http://www.tmz.com" -> "tmz", "TMZ.com" -> "TMZ"; other names unchanged."""
     match = _HOSTNAME.match(name)
     return match.group(1) if match else name

@@ -4,6 +4,7 @@ Only what the text states is taken: a "By NAME" line, a "Published: …" line, a
 ("MOSCOW, Feb. 22 (Reuters) -", whose agency is the source; its date counts only with a year).
 """
 
+import contextlib
 import re
 
 from index.ingest.article import Article, Metadata
@@ -12,7 +13,8 @@ from index.ingest.discover import SourceFile
 
 TOP_LINES = 12
 _BYLINE = re.compile(
-    r"^(?:By|BY)\s+((?:[A-Z][\w.'’-]*|[A-Z]{2,})(?:[ -](?:[A-Z][\w.'’-]*|de|la|le|du|da|del|di|dos|van|von|der|al|bin|and|&)){0,6})\s*(?:[,|–—-].*)?$"
+    r"^(?:By|BY)\s+((?:[A-Z][\w.'’-]*|[A-Z]{2,})"
+    r"(?:[ -](?:[A-Z][\w.'’-]*|de|la|le|du|da|del|di|dos|van|von|der|al|bin|and|&)){0,6})\s*(?:[,|–—-].*)?$"
 )
 _PUBLISHED = re.compile(r"^(published|posted|first published|date)\s*(?:on|:)?\s*(.+)$", re.IGNORECASE)
 _DATELINE = re.compile(
@@ -49,16 +51,14 @@ def read_plain(source: SourceFile, text: str) -> Article:
             if dateline and site is None:
                 site = dateline.group(3).strip()
                 if dateline.group(2) and published is None:
-                    try:
+                    with contextlib.suppress(BadDate):  # "Feb. 22" alone: the year is not ours to guess
                         published = iso_date(dateline.group(2))
-                    except BadDate:
-                        pass  # "Feb. 22" alone: the year is not ours to guess
         kept.append(line)
     metadata = Metadata(published=published, author=author, site=site)
     return Article(source.display, source.display, "\n".join(kept), metadata, dropped, notices)
 
 
 def _names(byline: str) -> str:
-    """"JANE DOE and JOHN ROE" -> "Jane Doe, John Roe"."""
+    """ "JANE DOE and JOHN ROE" -> "Jane Doe, John Roe"."""
     people = re.split(r"\s+(?:and|&)\s+", byline.strip(), flags=re.IGNORECASE)
     return ", ".join(p.title() if p.isupper() else p for p in people if p)

@@ -34,8 +34,8 @@ class SegmentWriter:
     def __init__(self) -> None:
         self.chunk_ids: list[int] = []
         self.lengths: list[int] = []
-        self._terms: list["np.ndarray"] = []
-        self._tfs: list["np.ndarray"] = []
+        self._terms: list[np.ndarray] = []
+        self._tfs: list[np.ndarray] = []
 
     def add(self, chunk_id: int, counts: Counter[int]) -> None:
         import numpy as np
@@ -67,7 +67,10 @@ class SegmentWriter:
         offsets = np.append(starts, len(terms)).astype(np.int64)
         directory.mkdir(parents=True)
         arrays = {
-            "terms": unique.astype(np.int64), "offsets": offsets, "docs": docs, "tfs": tfs,
+            "terms": unique.astype(np.int64),
+            "offsets": offsets,
+            "docs": docs,
+            "tfs": tfs,
             "lengths": np.asarray(self.lengths, dtype=np.uint32),
             "chunk_ids": np.asarray(self.chunk_ids, dtype=np.int64),
         }
@@ -124,7 +127,7 @@ class Segment:
         if not 0 <= start <= end <= len(self.docs):
             raise ValueError("BM25 postings out of range")
         docs = self.docs[start:end]
-        if len(docs) and not (0 <= int(docs[0]) and int(docs.max()) < len(self.chunk_ids)):
+        if len(docs) and not (int(docs[0]) >= 0 and int(docs.max()) < len(self.chunk_ids)):
             raise ValueError("BM25 postings out of range")
         return docs, self.tfs[start:end]
 
@@ -137,7 +140,12 @@ class Segment:
         bounds = np.searchsorted(np.asarray(self.docs)[order], np.arange(len(self.chunk_ids) + 1))
         for doc, chunk_id in enumerate(np.asarray(self.chunk_ids).tolist()):
             picked = order[bounds[doc] : bounds[doc + 1]]
-            yield chunk_id, int(self.lengths[doc]), term_of_posting[picked], np.asarray(self.tfs)[picked].astype(np.int64)
+            yield (
+                chunk_id,
+                int(self.lengths[doc]),
+                term_of_posting[picked],
+                np.asarray(self.tfs)[picked].astype(np.int64),
+            )
 
 
 class Bm25:
@@ -167,8 +175,8 @@ class Bm25:
         if not wanted or not self.documents:
             return []
         weights = {term: self.idf(term) for term in wanted}
-        best_ids: list["np.ndarray"] = []
-        best_scores: list["np.ndarray"] = []
+        best_ids: list[np.ndarray] = []
+        best_scores: list[np.ndarray] = []
         for segment, dead in zip(self.segments, self.dead):
             scores = np.zeros(len(segment.chunk_ids), dtype=np.float32)
             for term in wanted:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from index.scoring.answer_types import holds
-from index.scoring.bm25 import B, K1
+from index.scoring.bm25 import K1, B
 from index.scoring.relevance import REPORTS_SPEECH, Question
 from index.scoring.tokenise import tokenize
 
@@ -24,15 +24,54 @@ if TYPE_CHECKING:
     import numpy as np
 
 PASSAGE = (
-    "dense", "dense_gap", "dense_rank", "bm25_rank", "rrf", "terms", "terms_gap", "coverage", "rare",
-    "title", "sentence", "sentence_gap", "sentence_coverage", "article", "article_gap", "article_rank",
-    "lead", "position", "typed", "typed_sentence", "speaker", "length", "sentence_combined",
-    "within_dense", "within_coverage", "within_rare", "within_combined", "article_hits", "article_coverage",
-    "quote", "speaker_quote", "attributed",
+    "dense",
+    "dense_gap",
+    "dense_rank",
+    "bm25_rank",
+    "rrf",
+    "terms",
+    "terms_gap",
+    "coverage",
+    "rare",
+    "title",
+    "sentence",
+    "sentence_gap",
+    "sentence_coverage",
+    "article",
+    "article_gap",
+    "article_rank",
+    "lead",
+    "position",
+    "typed",
+    "typed_sentence",
+    "speaker",
+    "length",
+    "sentence_combined",
+    "within_dense",
+    "within_coverage",
+    "within_rare",
+    "within_combined",
+    "article_hits",
+    "article_coverage",
+    "quote",
+    "speaker_quote",
+    "attributed",
 )
 SENTENCE = (
-    "cosine", "cosine_gap", "coverage", "rare", "coverage_before", "typed", "speaker", "quoted",
-    "passage", "passage_rank", "first", "length", "echo", "attributed",
+    "cosine",
+    "cosine_gap",
+    "coverage",
+    "rare",
+    "coverage_before",
+    "typed",
+    "speaker",
+    "quoted",
+    "passage",
+    "passage_rank",
+    "first",
+    "length",
+    "echo",
+    "attributed",
 )
 _QUOTE = re.compile(r"[\"“”]")
 _PRONOUN_SPEAKER = re.compile(r"\b(he|she|they)\s+(said|says|added|told|warned|insisted)\b", re.IGNORECASE)
@@ -86,7 +125,15 @@ def passage_features(question: Question, candidates: list[Candidate], average_le
         combined = cosines + np.asarray(covered[: len(cosines)] or [0.0])
         top = int(np.argmax(combined))
         sentence_text = c.text[c.spans[top][0] : c.spans[top][1]] if len(c.spans) else c.text
-        best_sentences.append((float(cosines.max()), max(covered), holds(question.asked, sentence_text), float(combined[top]), _attributed(question, c, top)))
+        best_sentences.append(
+            (
+                float(cosines.max()),
+                max(covered),
+                holds(question.asked, sentence_text),
+                float(combined[top]),
+                _attributed(question, c, top),
+            )
+        )
     article_best: dict[int, float] = {}
     for c, score in zip(candidates, dense):
         article_best[c.article] = max(article_best.get(c.article, -1.0), float(score))
@@ -94,31 +141,61 @@ def passage_features(question: Question, candidates: list[Candidate], average_le
     sentence_best = max((b[0] for b in best_sentences), default=0.0)
     coverages = [(coverage(question, c.terms), coverage(question, c.terms, rare=True)) for c in candidates]
     within: dict[int, list[float]] = {}  # the best of each, among the passages of one article
-    for c, d, (cov, rare), best in zip(candidates, dense, coverages, best_sentences):  # noqa: B007
-        top = within.setdefault(c.article, [-1.0, 0.0, 0.0, -1.0])
-        within[c.article] = [max(top[0], float(d)), max(top[1], cov), max(top[2], rare), max(top[3], best[3])]
+    for c, d, (cov, rare), best in zip(candidates, dense, coverages, best_sentences):
+        top_so_far = within.setdefault(c.article, [-1.0, 0.0, 0.0, -1.0])
+        within[c.article] = [
+            max(top_so_far[0], float(d)),
+            max(top_so_far[1], cov),
+            max(top_so_far[2], rare),
+            max(top_so_far[3], best[3]),
+        ]
     hits: Counter[int] = Counter(c.article for c in candidates if c.rrf > 0)
     asks_speech = question.speakers is not None
     article_terms: dict[int, set[str]] = {}
     for c in candidates:
         article_terms.setdefault(c.article, set()).update(c.terms)
     rows = []
-    for c, d, t, (cov, rare), (sentence, sentence_cov, typed_sentence, combined, attributed) in zip(candidates, dense, terms, coverages, best_sentences):
+    for c, d, t, (cov, rare), (sentence, sentence_cov, typed_sentence, combined, attributed) in zip(
+        candidates, dense, terms, coverages, best_sentences
+    ):
         best_in_article = within[c.article]
         title_terms = set(tokenize(c.title, question.stopwords))
-        rows.append([
-            d, float(dense.max()) - d, _rank_feature(c.dense_rank), _rank_feature(c.bm25_rank), c.rrf,
-            t, float(terms.max()) - t, cov, rare,
-            coverage(question, title_terms), sentence, sentence_best - sentence, sentence_cov,
-            article_best[c.article], max(article_best.values()) - article_best[c.article],
-            1.0 / (1 + article_order[c.article]), float(c.paragraph == 1), 1.0 / c.paragraph,
-            float(holds(question.asked, c.text)), float(typed_sentence), float(_speaks(question, c.text)),
-            math.log1p(c.length), combined,
-            best_in_article[0] - float(d), best_in_article[1] - cov, best_in_article[2] - rare, best_in_article[3] - combined,
-            math.log1p(hits[c.article]), coverage(question, article_terms[c.article]),
-            float(asks_speech and bool(_QUOTE.search(c.text))), float(asks_speech and bool(_QUOTE.search(c.text)) and _speaks(question, c.text)),
-            float(attributed),
-        ])
+        rows.append(
+            [
+                d,
+                float(dense.max()) - d,
+                _rank_feature(c.dense_rank),
+                _rank_feature(c.bm25_rank),
+                c.rrf,
+                t,
+                float(terms.max()) - t,
+                cov,
+                rare,
+                coverage(question, title_terms),
+                sentence,
+                sentence_best - sentence,
+                sentence_cov,
+                article_best[c.article],
+                max(article_best.values()) - article_best[c.article],
+                1.0 / (1 + article_order[c.article]),
+                float(c.paragraph == 1),
+                1.0 / c.paragraph,
+                float(holds(question.asked, c.text)),
+                float(typed_sentence),
+                float(_speaks(question, c.text)),
+                math.log1p(c.length),
+                combined,
+                best_in_article[0] - float(d),
+                best_in_article[1] - cov,
+                best_in_article[2] - rare,
+                best_in_article[3] - combined,
+                math.log1p(hits[c.article]),
+                coverage(question, article_terms[c.article]),
+                float(asks_speech and bool(_QUOTE.search(c.text))),
+                float(asks_speech and bool(_QUOTE.search(c.text)) and _speaks(question, c.text)),
+                float(attributed),
+            ]
+        )
     return np.asarray(rows, dtype=np.float32).reshape(len(candidates), len(PASSAGE))
 
 
@@ -167,21 +244,37 @@ def sentence_features(
     import numpy as np
 
     refs, rows = [], []
-    best_cosine = max((float((c.sentences @ question.vector).max()) for c in candidates if len(c.sentences)), default=0.0)
+    best_cosine = max(
+        (float((c.sentences @ question.vector).max()) for c in candidates if len(c.sentences)), default=0.0
+    )
     for rank, (candidate, probability) in enumerate(zip(candidates, probabilities)):
         cosines = candidate.sentences @ question.vector if len(candidate.sentences) else []
         previous: set[str] = set()
         previous_named = False
-        for index, ((start, end), cosine, words) in enumerate(zip(candidate.spans.tolist(), cosines, candidate.sentence_terms)):
+        for index, ((start, end), cosine, words) in enumerate(
+            zip(candidate.spans.tolist(), cosines, candidate.sentence_terms)
+        ):
             text = candidate.text[start:end]
             speaks = _speaks(question, text) or (previous_named and bool(_PRONOUN_SPEAKER.search(text)))
             echo = len(words & question.term_weights.keys()) / max(len(words), 1)
-            rows.append([
-                float(cosine), best_cosine - float(cosine), coverage(question, words), coverage(question, words, rare=True),
-                coverage(question, words | previous), float(holds(question.asked, text)), float(speaks),
-                float(bool(question.speakers) and bool(_QUOTE.search(text))), probability, 1.0 / (1 + rank),
-                float(index == 0), math.log1p(len(text.split())), echo, float(_attributed(question, candidate, index)),
-            ])
+            rows.append(
+                [
+                    float(cosine),
+                    best_cosine - float(cosine),
+                    coverage(question, words),
+                    coverage(question, words, rare=True),
+                    coverage(question, words | previous),
+                    float(holds(question.asked, text)),
+                    float(speaks),
+                    float(bool(question.speakers) and bool(_QUOTE.search(text))),
+                    probability,
+                    1.0 / (1 + rank),
+                    float(index == 0),
+                    math.log1p(len(text.split())),
+                    echo,
+                    float(_attributed(question, candidate, index)),
+                ]
+            )
             refs.append(SentenceRef(rank, start, end))
             previous = words
             previous_named = bool(question.speakers and question.speakers.search(text))
@@ -209,9 +302,21 @@ def evidence(
     held = set().union(*(c.terms for c in top)) if top else set()
     missing = [w for t, w in question.term_weights.items() if t not in held]
     rarest = max(question.term_weights.values(), default=1.0) or 1.0
-    return np.asarray([[
-        first, first - second, sentence_probability, best_dense,
-        coverage(question, best.terms, rare=True) if best else 0.0, coverage(question, best.terms) if best else 0.0,
-        float(sentence_typed), float(question.asked.kind != "other"), math.log1p(len(question.term_weights)),
-        max(missing, default=0.0) / rarest, coverage(question, held, rare=True),
-    ]], dtype=np.float32)
+    return np.asarray(
+        [
+            [
+                first,
+                first - second,
+                sentence_probability,
+                best_dense,
+                coverage(question, best.terms, rare=True) if best else 0.0,
+                coverage(question, best.terms) if best else 0.0,
+                float(sentence_typed),
+                float(question.asked.kind != "other"),
+                math.log1p(len(question.term_weights)),
+                max(missing, default=0.0) / rarest,
+                coverage(question, held, rare=True),
+            ]
+        ],
+        dtype=np.float32,
+    )

@@ -21,8 +21,17 @@ if TYPE_CHECKING:
 WEIGHTS = Path(__file__).with_name("ranker.json")
 # The per-question evidence the abstention model looks at (features.evidence computes it).
 EVIDENCE = (
-    "passage", "passage_margin", "sentence", "dense", "rare", "coverage", "typed", "asks_type", "terms",
-    "missing_rarest", "rare_in_top",
+    "passage",
+    "passage_margin",
+    "sentence",
+    "dense",
+    "rare",
+    "coverage",
+    "typed",
+    "asks_type",
+    "terms",
+    "missing_rarest",
+    "rare_in_top",
 )
 
 
@@ -54,17 +63,27 @@ class LinearModel:
     @classmethod
     def from_json(cls, raw: dict, names: tuple[str, ...]) -> "LinearModel":
         model = cls(
-            tuple(raw["features"]), tuple(map(float, raw["mean"])), tuple(map(float, raw["scale"])),
-            tuple(map(float, raw["weights"])), float(raw["bias"]), float(raw.get("threshold", 0.5)),
+            tuple(raw["features"]),
+            tuple(map(float, raw["mean"])),
+            tuple(map(float, raw["scale"])),
+            tuple(map(float, raw["weights"])),
+            float(raw["bias"]),
+            float(raw.get("threshold", 0.5)),
         )
         if model.features != names or not (len(model.mean) == len(model.scale) == len(model.weights) == len(names)):
-            raise ValueError(f"{WEIGHTS.name}: the model's features are not the code's; retrain with scripts/train_ranker.py")
+            raise ValueError(
+                f"{WEIGHTS.name}: the model's features are not the code's; retrain with scripts/train_ranker.py"
+            )
         return model
 
     def to_json(self) -> dict:
         return {
-            "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-            "weights": list(self.weights), "bias": self.bias, "threshold": self.threshold,
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
         }
 
 

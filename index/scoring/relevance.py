@@ -22,7 +22,25 @@ TERM_WEIGHT = 0.8
 SPEAKER_BONUS = 0.5
 # How a question is asked, not what it is about (BM25's stopword list keeps these).
 QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how do does did has have had were about".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "were",
+        "about",
+    ]
 )
 SPEECH_VERB = (
     r"(say|says|said|tell|told|think|thinks|claim(s|ed)?|warn(s|ed)?|argue[sd]?|insist(s|ed)?"

@@ -79,22 +79,34 @@ def gather(
             continue  # deleted since the segments were read
         spans, sentence_vectors = sentences[chunk_id]
         text = row.text
-        candidates.append(Candidate(
-            id=chunk_id, text=text, title=row.article.title, article=row.article.id, paragraph=row.paragraph,
-            vector=vectors[chunk_id], spans=spans, sentences=sentence_vectors,
-            dense_rank=dense_rank.get(chunk_id), bm25_rank=lexical_rank.get(chunk_id),
-            bm25_score=lexical_score.get(chunk_id), rrf=fused.get(chunk_id, 0.0),
-            terms=Counter(tokenize(embed_text(row.article.title, text), searcher.stopwords)),
-            sentence_terms=[set(tokenize(text[s:e], searcher.stopwords)) for s, e in spans.tolist()],
-        ))
+        candidates.append(
+            Candidate(
+                id=chunk_id,
+                text=text,
+                title=row.article.title,
+                article=row.article.id,
+                paragraph=row.paragraph,
+                vector=vectors[chunk_id],
+                spans=spans,
+                sentences=sentence_vectors,
+                dense_rank=dense_rank.get(chunk_id),
+                bm25_rank=lexical_rank.get(chunk_id),
+                bm25_score=lexical_score.get(chunk_id),
+                rrf=fused.get(chunk_id, 0.0),
+                terms=Counter(tokenize(embed_text(row.article.title, text), searcher.stopwords)),
+                sentence_terms=[set(tokenize(text[s:e], searcher.stopwords)) for s, e in spans.tolist()],
+            )
+        )
     return candidates, rows, dense_hits[0][1] if dense_hits else 0.0
 
 
-def dense_search(searcher: Searcher, query: "np.ndarray", k: int, allowed: "np.ndarray | None") -> list[tuple[int, float]]:
+def dense_search(
+    searcher: Searcher, query: "np.ndarray", k: int, allowed: "np.ndarray | None"
+) -> list[tuple[int, float]]:
     """The k nearest live chunks over every segment; approximate segments' candidates re-scored
     with the canonical vectors, so every score is an exact cosine."""
     found: list[tuple[int, float]] = []
-    approximate = []
+    approximate: list[tuple[int, float]] = []
     for segment in searcher.dense:
         hits = segment.search(query, k, allowed)
         (found if segment.params["kind"] == "flat" else approximate).extend(hits)

@@ -44,8 +44,13 @@ class Bound:
         relative = _RELATIVE.match(text)
         if relative:
             count, unit = int(relative.group(1)), relative.group(2).lower()
-            return cls(days={"d": count, "w": 7 * count}.get(unit, 0), months={"m": count, "y": 12 * count}.get(unit, 0))
-        raise BadFilter(f"{option} {text!r}: write a date as 2024-03-21, 2024-03 or 2024, or a span back from the newest article as 7d, 2w, 3m or 1y")
+            return cls(
+                days={"d": count, "w": 7 * count}.get(unit, 0), months={"m": count, "y": 12 * count}.get(unit, 0)
+            )
+        raise BadFilter(
+            f"{option} {text!r}: write a date as 2024-03-21, 2024-03 or 2024, "
+            "or a span back from the newest article as 7d, 2w, 3m or 1y"
+        )
 
     def resolve(self, newest: dt.date | None, end: bool) -> dt.date | None:
         """The day this bound names: for a period, its first day as a start and last as an end."""

@@ -106,10 +106,7 @@ def search(
         features = passage_features(question, candidates, searcher.bm25.average_length)
         if "answer_types" in disabled:
             features[:, [PASSAGE.index("typed"), PASSAGE.index("typed_sentence")]] = 0.0
-        if "ranker" in disabled:
-            scores = features[:, PASSAGE.index("rrf")].copy()
-        else:
-            scores = ranker().passage.scores(features)
+        scores = features[:, PASSAGE.index("rrf")].copy() if "ranker" in disabled else ranker().passage.scores(features)
         for position, candidate in enumerate(candidates):
             if rows[candidate.id].article.key in prefer:
                 scores[position] += PREFERRED
@@ -118,9 +115,13 @@ def search(
         if when.any:
             newest = day(searcher.connection.execute("SELECT max(published) FROM articles").fetchone()[0])
             floor = float(scores.max()) - RELEVANT_MARGIN
-            boosts = np.asarray([
-                when.boost(day(rows[c.id].article.published), newest, float(score) >= floor) for c, score in zip(candidates, scores)
-            ], dtype=np.float32)
+            boosts = np.asarray(
+                [
+                    when.boost(day(rows[c.id].article.published), newest, float(score) >= floor)
+                    for c, score in zip(candidates, scores)
+                ],
+                dtype=np.float32,
+            )
             scores = scores + boosts
         order = np.argsort(-scores, kind="stable")
         shares = np.exp(scores - scores.max())
@@ -137,7 +138,9 @@ def search(
 
 def _hit(row: ChunkRow, candidate: Candidate, score: float, question: Question) -> Hit:
     dense = float(candidate.vector @ question.vector) if candidate.dense_rank is not None else None
-    return Hit(row.id, row.article, row.paragraph, row.start, row.end, row.text, score, dense, candidate.bm25_score, candidate)
+    return Hit(
+        row.id, row.article, row.paragraph, row.start, row.end, row.text, score, dense, candidate.bm25_score, candidate
+    )
 
 
 def as_text(question: str) -> str:

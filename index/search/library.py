@@ -1,5 +1,6 @@
 """What the index holds, article by article: `bot articles` and `bot show`."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class Shown:
     copy_of: str | None = None
 
 
-def newest(searcher: Searcher) -> "object":
+def newest(searcher: Searcher) -> dt.date | None:
     from index.ingest.dates import day
 
     row = searcher.connection.execute("SELECT max(published) FROM articles").fetchone()
@@ -83,7 +84,9 @@ def show_article(index_dir: Path, path: str) -> Shown:
             wanted = path.rstrip("/")
             rows = catalog.articles(connection, "a.display = ? OR a.key = ?", [wanted, str(Path(wanted).absolute())])
             if not rows:
-                rows = catalog.articles(connection, "a.display LIKE ? ESCAPE '\\'", ["%/" + wanted.replace("%", "\\%").replace("_", "\\_")])
+                rows = catalog.articles(
+                    connection, "a.display LIKE ? ESCAPE '\\'", ["%/" + wanted.replace("%", "\\%").replace("_", "\\_")]
+                )
             if len(rows) != 1:
                 hint = f"; it could be {', '.join(r.display for r in rows[:3])}" if rows else ""
                 raise ArticleNotFound(f"No indexed article {path}{hint}. See what is indexed with: bot articles")
@@ -93,8 +96,12 @@ def show_article(index_dir: Path, path: str) -> Shown:
             if row.duplicate_of:
                 canonical = catalog.articles(connection, "a.id = ?", [row.duplicate_of])[0]
                 copy_of = canonical.display
-            passages = [Passage(paragraph, text) for _, paragraph, text in catalog.article_chunks(connection, canonical.id)]
+            passages = [
+                Passage(paragraph, text) for _, paragraph, text in catalog.article_chunks(connection, canonical.id)
+            ]
             dropped = [DroppedText(text, why) for text, why in catalog.dropped(connection, row.id)]
-            return Shown(row.display, row.title, row.published, row.author, row.site, row.url, passages, dropped, copy_of)
+            return Shown(
+                row.display, row.title, row.published, row.author, row.site, row.url, passages, dropped, copy_of
+            )
     finally:
         searcher.close()

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.ann.segment import DenseSegment
-from index.indexer.segments import Loaded, load
 from index.embed.encoder import Encoder
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch, UserError
+from index.indexer.segments import Loaded, load
 from index.scoring.bm25 import Bm25
 from index.store import catalog, layout
 from index.store.database import Meta, open_database, read_meta, transaction
@@ -30,11 +30,12 @@ if TYPE_CHECKING:
 ATTEMPTS = 5
 
 
-
 class Searcher:
     """Queries against one index directory; open with Searcher.open."""
 
-    def __init__(self, index_dir: Path, store_dir: Path, connection: sqlite3.Connection, parts: Loaded, encoder: Encoder | None) -> None:
+    def __init__(
+        self, index_dir: Path, store_dir: Path, connection: sqlite3.Connection, parts: Loaded, encoder: Encoder | None
+    ) -> None:
         self.index_dir = index_dir
         self.store_dir = store_dir
         self.connection = connection
@@ -93,7 +94,12 @@ class Searcher:
         newest = day(self.connection.execute("SELECT max(published) FROM articles").fetchone()[0])
         where, parameters = filters.sql(newest)
         ids = self._read(
-            lambda c: [r[0] for r in c.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE {where}", parameters)]
+            lambda c: [
+                r[0]
+                for r in c.execute(
+                    f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article WHERE {where}", parameters
+                )
+            ]
         )
         return np.asarray(ids, dtype=np.int64)
 
@@ -103,7 +109,7 @@ class Searcher:
         def load() -> None:
             try:
                 self._encoder = _index_encoder(self.meta)
-            except BaseException as error:  # noqa: BLE001 - raised again where the encoder is needed
+            except BaseException as error:
                 self._failure = error
 
         self._loader = threading.Thread(target=load, name="encoder", daemon=True)

@@ -12,14 +12,35 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 _PERIOD = re.compile(
-    r"\b(?:in|during|since|from|of|by)\s+(?:(?P<month>" + "|".join(m.capitalize() for m in _MONTHS) + r")\s+)?(?P<year>(?:19|20)\d\d)\b"
+    r"\b(?:in|during|since|from|of|by)\s+(?:(?P<month>"
+    + "|".join(m.capitalize() for m in _MONTHS)
+    + r")\s+)?(?P<year>(?:19|20)\d\d)\b"
     r"|\b(?:in|during)\s+(?P<alone>" + "|".join(m.capitalize() for m in _MONTHS) + r")\b"
 )
 _RECENT = re.compile(
-    r"\b(?:latest|most recent|recently|newest|now|currently|these days|this (?:week|month|year)|today|so far|at present|up to date)\b",
+    r"\b(?:latest|most recent|recently|newest|now|currently|these days|this (?:week|month|year)|today|so far"
+    r"|at present|up to date)\b",
     re.IGNORECASE,
 )
 PERIOD_BOOST = 1.5  # log-odds, for an article published in the period the question names
@@ -60,8 +81,10 @@ class When:
         if published is None:
             return 0.0
         total = 0.0
-        if (self.year is not None or self.month is not None) and (self.year in (None, published.year)) and (
-            self.month in (None, published.month)
+        if (
+            (self.year is not None or self.month is not None)
+            and (self.year in (None, published.year))
+            and (self.month in (None, published.month))
         ):
             total += PERIOD_BOOST
         if self.recent and relevant and newest is not None:

@@ -15,7 +15,10 @@ from index.store import codec
 if TYPE_CHECKING:
     import numpy as np
 
-_ARTICLE_COLUMNS = "a.id, a.key, a.file, a.display, a.title, a.published, a.author, a.site, a.url, a.duplicate_of, a.cluster, a.passages"
+_ARTICLE_COLUMNS = (
+    "a.id, a.key, a.file, a.display, a.title, a.published, a.author, a.site, a.url, a.duplicate_of, a.cluster, "
+    "a.passages"
+)
 
 
 @dataclass(frozen=True)
@@ -71,19 +74,23 @@ def chunks(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Chun
     return {row[0]: ChunkRow(row[0], ArticleRow(*row[5:]), row[1], row[2], row[3], row[4]) for row in rows}
 
 
-def sentences(connection: sqlite3.Connection, ids: Sequence[int], dim: int) -> "dict[int, tuple[np.ndarray, np.ndarray]]":
+def sentences(
+    connection: sqlite3.Connection, ids: Sequence[int], dim: int
+) -> "dict[int, tuple[np.ndarray, np.ndarray]]":
     """Chunk id -> its sentences' (start, end) in the chunk text, and their vectors."""
     import numpy as np
 
     if not ids:
         return {}
     rows = connection.execute(
-        f"SELECT c.id, v.spans, v.sentences FROM chunks c JOIN vectors v ON v.id = c.vector WHERE c.id IN ({_marks(ids)})",
+        "SELECT c.id, v.spans, v.sentences FROM chunks c JOIN vectors v ON v.id = c.vector "
+        f"WHERE c.id IN ({_marks(ids)})",
         list(ids),
-    )
+    ).fetchall()
+    vectors = codec.unpack_sentences([blob for _, _, blob in rows], dim)
     return {
-        chunk_id: (np.frombuffer(spans, dtype=np.int32).reshape(-1, 2), codec.unpack_sentences(vectors, dim))
-        for chunk_id, spans, vectors in rows
+        chunk_id: (np.frombuffer(spans, dtype=np.int32).reshape(-1, 2), chunk_vectors)
+        for (chunk_id, spans, _), chunk_vectors in zip(rows, vectors)
     }
 
 
@@ -100,9 +107,10 @@ def passage_vectors(connection: sqlite3.Connection, ids: Sequence[int], dim: int
 
 
 def segments(connection: sqlite3.Connection) -> list[SegmentRow]:
-    return [SegmentRow(i, n, json.loads(params)) for i, n, params in connection.execute(
-        "SELECT id, chunks, params FROM segments ORDER BY id"
-    )]
+    return [
+        SegmentRow(i, n, json.loads(params))
+        for i, n, params in connection.execute("SELECT id, chunks, params FROM segments ORDER BY id")
+    ]
 
 
 def tombstones(connection: sqlite3.Connection) -> "dict[int, np.ndarray]":
@@ -173,6 +181,10 @@ def counts(connection: sqlite3.Connection) -> dict[str, object]:
     ).fetchone()
     chunks_ = connection.execute("SELECT count(*) FROM chunks").fetchone()[0]
     return {
-        "files": files, "articles": articles_ - (duplicates or 0), "copies": duplicates or 0,
-        "chunks": chunks_, "first_published": first, "last_published": last,
+        "files": files,
+        "articles": articles_ - (duplicates or 0),
+        "copies": duplicates or 0,
+        "chunks": chunks_,
+        "first_published": first,
+        "last_published": last,
     }

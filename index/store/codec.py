@@ -58,20 +58,25 @@ def pack_sentences(vectors: "np.ndarray") -> bytes:
     return scales.astype(np.float32).tobytes() + nibbles.tobytes()
 
 
-def unpack_sentences(blob: bytes, dim: int) -> "np.ndarray":
-    """The vectors pack_sentences kept (rotated back, so they compare with unrotated questions)."""
+def unpack_sentences(blobs: "list[bytes]", dim: int) -> "list[np.ndarray]":
+    """The vectors pack_sentences kept, per blob (rotated back, so they compare with unrotated
+    questions); one rotation for all the blobs, as a query's candidates are read together."""
     import numpy as np
 
     width = (dim + 1) // 2
-    count = len(blob) // (4 + width)
-    if count * (4 + width) != len(blob):
-        raise ValueError("sentence vectors of the wrong size")
-    if count == 0:
-        return np.zeros((0, dim), dtype=np.float32)
-    scales = np.frombuffer(blob[: 4 * count], dtype=np.float32).reshape(count, 1)
-    nibbles = np.frombuffer(blob[4 * count :], dtype=np.uint8).reshape(count, width)
-    codes = np.empty((count, width * 2), dtype=np.float32)
-    codes[:, 0::2] = nibbles >> 4
-    codes[:, 1::2] = nibbles & 0x0F
-    rotated = (codes[:, :dim] - LEVELS) * scales
-    return rotated @ _rotation(dim).T
+    counts, parts = [], []
+    for blob in blobs:
+        count = len(blob) // (4 + width)
+        if count * (4 + width) != len(blob):
+            raise ValueError("sentence vectors of the wrong size")
+        scales = np.frombuffer(blob[: 4 * count], dtype=np.float32).reshape(count, 1)
+        nibbles = np.frombuffer(blob[4 * count :], dtype=np.uint8).reshape(count, width)
+        codes = np.empty((count, width * 2), dtype=np.float32)
+        codes[:, 0::2] = nibbles >> 4
+        codes[:, 1::2] = nibbles & 0x0F
+        counts.append(count)
+        parts.append((codes[:, :dim] - LEVELS) * scales)
+    if not parts:
+        return []
+    vectors = np.concatenate(parts) @ _rotation(dim).T
+    return np.split(vectors, np.cumsum(counts)[:-1])

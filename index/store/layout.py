@@ -33,7 +33,7 @@ def current(index_dir: Path) -> Path:
         raise IndexNotFound(index_dir) from None
     except (OSError, UnicodeDecodeError) as error:
         raise IndexCorrupt(f"{POINTER}: {error.__class__.__name__}") from None
-    if not (name.startswith(_PREFIX) and name[len(_PREFIX):].isdigit()):
+    if not (name.startswith(_PREFIX) and name[len(_PREFIX) :].isdigit()):
         raise IndexCorrupt(f"{POINTER} names {name[:40]!r}, not a store")
     return index_dir / name
 
@@ -44,7 +44,7 @@ def exists(index_dir: Path) -> bool:
 
 def fresh(index_dir: Path) -> Path:
     """A new, empty store directory, numbered above every store on disk."""
-    numbers = [int(d.name[len(_PREFIX):]) for d in index_dir.glob(f"{_PREFIX}*") if d.name[len(_PREFIX):].isdigit()]
+    numbers = [int(d.name[len(_PREFIX) :]) for d in index_dir.glob(f"{_PREFIX}*") if d.name[len(_PREFIX) :].isdigit()]
     directory = index_dir / f"{_PREFIX}{max(numbers, default=0) + 1:06d}"
     (directory / SEGMENTS).mkdir(parents=True)
     return directory

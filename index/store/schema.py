@@ -62,7 +62,12 @@ CREATE TABLE vectors (
 );
 
 CREATE TABLE sentence_keys (key INTEGER NOT NULL, article INTEGER NOT NULL, PRIMARY KEY (key, article)) WITHOUT ROWID;
-CREATE TABLE lsh (band INTEGER NOT NULL, hash INTEGER NOT NULL, article INTEGER NOT NULL, PRIMARY KEY (band, hash, article)) WITHOUT ROWID;
+CREATE TABLE lsh (
+    band INTEGER NOT NULL,
+    hash INTEGER NOT NULL,
+    article INTEGER NOT NULL,
+    PRIMARY KEY (band, hash, article)
+) WITHOUT ROWID;
 CREATE INDEX lsh_by_article ON lsh(article);
 
 -- Immutable search structures over groups of chunks: files segments/dense-N.faiss, bm25-N/.

@@ -58,7 +58,10 @@ class StoredArticle:
         return np.frombuffer(self.minhash_blob, dtype=np.uint64)
 
 
-_COLUMNS = "id, key, file, display, sha256, title, published, author, site, url, duplicate_of, story, cluster, signature, keys, minhash"
+_COLUMNS = (
+    "id, key, file, display, sha256, title, published, author, site, url, duplicate_of, story, cluster, signature, "
+    "keys, minhash"
+)
 
 
 def _batches(values: Iterable, size: int = BATCH) -> Iterable[list]:
@@ -100,7 +103,9 @@ def key_holders(connection: sqlite3.Connection, keys: Iterable[int]) -> list[tup
     """(sentence key, article) for the keys: which indexed stories contain each sentence."""
     pairs: list[tuple[int, int]] = []
     for batch in _batches(set(keys)):
-        pairs += connection.execute(f"SELECT key, article FROM sentence_keys WHERE key IN ({_marks(batch)})", batch).fetchall()
+        pairs += connection.execute(
+            f"SELECT key, article FROM sentence_keys WHERE key IN ({_marks(batch)})", batch
+        ).fetchall()
     return pairs
 
 

@@ -21,11 +21,18 @@ def stage_vectors(
     import numpy as np
 
     packed = [
-        (key, codec.pack_passage(vector), np.asarray(spans, dtype=np.int32).tobytes(), codec.pack_sentences(np.asarray(sentences)))
+        (
+            key,
+            codec.pack_passage(vector),
+            np.asarray(spans, dtype=np.int32).tobytes(),
+            codec.pack_sentences(np.asarray(sentences)),
+        )
         for key, vector, spans, sentences in rows
     ]
     with transaction(connection):
-        connection.executemany("INSERT OR IGNORE INTO vectors (key, passage, spans, sentences) VALUES (?, ?, ?, ?)", packed)
+        connection.executemany(
+            "INSERT OR IGNORE INTO vectors (key, passage, spans, sentences) VALUES (?, ?, ?, ?)", packed
+        )
         found = {}
         for batch in _batches([row[0] for row in packed]):
             for vector_id, key, passage in connection.execute(
@@ -41,7 +48,9 @@ def drop_chunks(connection: sqlite3.Connection, articles: Iterable[int]) -> set[
     for batch in _batches(set(articles)):
         marks = _marks(batch)
         vectors.update(r[0] for r in connection.execute(f"SELECT vector FROM chunks WHERE article IN ({marks})", batch))
-        connection.execute(f"INSERT OR IGNORE INTO tombstones SELECT id, segment FROM chunks WHERE article IN ({marks})", batch)
+        connection.execute(
+            f"INSERT OR IGNORE INTO tombstones SELECT id, segment FROM chunks WHERE article IN ({marks})", batch
+        )
         connection.execute(f"DELETE FROM chunks WHERE article IN ({marks})", batch)
         connection.execute(f"DELETE FROM sentence_keys WHERE article IN ({marks})", batch)
     return vectors
@@ -62,7 +71,9 @@ def insert_article(connection: sqlite3.Connection, row: dict, keys: Iterable[int
     connection.execute(f"INSERT INTO articles ({columns}) VALUES ({_marks(list(row))})", list(row.values()))
     if keys is not None:
         connection.executemany("INSERT OR IGNORE INTO sentence_keys VALUES (?, ?)", [(k, row["id"]) for k in keys])
-    connection.executemany("INSERT OR IGNORE INTO lsh VALUES (?, ?, ?)", [(b, h, row["id"]) for b, h in enumerate(bands)])
+    connection.executemany(
+        "INSERT OR IGNORE INTO lsh VALUES (?, ?, ?)", [(b, h, row["id"]) for b, h in enumerate(bands)]
+    )
 
 
 def update_article(connection: sqlite3.Connection, article: int, columns: dict) -> None:
@@ -90,10 +101,14 @@ def delete_files(connection: sqlite3.Connection, paths: Iterable[str]) -> None:
 
 
 def add_segment(connection: sqlite3.Connection, segment: int, chunks: int, params: dict) -> None:
-    connection.execute("INSERT INTO segments VALUES (?, ?, ?, ?)", (segment, chunks, params.get("kind", ""), json.dumps(params)))
+    connection.execute(
+        "INSERT INTO segments VALUES (?, ?, ?, ?)", (segment, chunks, params.get("kind", ""), json.dumps(params))
+    )
 
 
-def retire_segments(connection: sqlite3.Connection, segments: Sequence[int], names: Sequence[str], generation: int) -> None:
+def retire_segments(
+    connection: sqlite3.Connection, segments: Sequence[int], names: Sequence[str], generation: int
+) -> None:
     """Forget segments (merged into another); their files go at a later writer's start."""
     for batch in _batches(segments):
         connection.execute(f"DELETE FROM segments WHERE id IN ({_marks(batch)})", batch)

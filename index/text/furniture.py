@@ -18,9 +18,34 @@ from index.text.repeats import repeat_level
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*(?:\s|$)")
 _READER = {
-    "we", "We", "us", "our", "Our", "ours", "ourselves", "you", "You", "your", "Your", "yours",
-    "yourself", "yourselves", "we're", "We're", "we've", "We've", "we'll", "We'll", "you're",
-    "You're", "you've", "You've", "you'll", "You'll", "let's", "Let's",
+    "we",
+    "We",
+    "us",
+    "our",
+    "Our",
+    "ours",
+    "ourselves",
+    "you",
+    "You",
+    "your",
+    "Your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "we're",
+    "We're",
+    "we've",
+    "We've",
+    "we'll",
+    "We'll",
+    "you're",
+    "You're",
+    "you've",
+    "You've",
+    "you'll",
+    "You'll",
+    "let's",
+    "Let's",
 }
 _CALL_TO_ACTION = re.compile(
     r"\W*(support|donat\w*|subscri\w*|sign (up|in)|log ?in|register|read more|continue|click|"
@@ -93,9 +118,7 @@ def _is_furniture_run(run: list["_Traits"]) -> bool:
     return any(t.repeated for t in run) and any(t.addressed for t in run)
 
 
-def _title_index(
-    found: list[Paragraph], traits: list["_Traits"], first: int, hint: str | None
-) -> int | None:
+def _title_index(found: list[Paragraph], traits: list["_Traits"], first: int, hint: str | None) -> int | None:
     """The headline: the first heading-like line of the furniture-free stretch before the body.
 
     A line that addresses the reader is taken only when no other heading-like line is there;
@@ -110,7 +133,7 @@ def _title_index(
     headings = [i for i in range(start, min(first, len(found))) if traits[i].heading]
     plain = [i for i in headings if not traits[i].addressed]
     anywhere = [i for i in range(min(first, len(found))) if traits[i].heading]
-    return (plain or headings or anywhere or [None])[0]
+    return next(iter(plain or headings or anywhere), None)
 
 
 def _strip_heading(text: str) -> str:
@@ -140,13 +163,13 @@ class _Traits:
         if not words:
             return cls(False, False, False, False, False, False, "no words")
         is_markdown_heading = bool(MARKDOWN_HEADING.match(text))
-        has_sentence = len(words) >= 8 and (bool(_SENTENCE_END.search(text)) or (len(words) >= 15 and not title_case(text)))
+        has_sentence = len(words) >= 8 and (
+            bool(_SENTENCE_END.search(text)) or (len(words) >= 15 and not title_case(text))
+        )
         fragment = not has_sentence or is_markdown_heading
         own_voice = _NEWSROOM.sub("", _outside_quotes(text))
         addressed = any(w in _READER for w in _WORD.findall(own_voice))
-        call_to_action = (
-            fragment and len(words) <= 8 and bool(_CALL_TO_ACTION.match(text)) and not is_markdown_heading
-        )
+        call_to_action = fragment and len(words) <= 8 and bool(_CALL_TO_ACTION.match(text)) and not is_markdown_heading
         repeated = repeat_level(text, repeats)
         drop_reason = None
         if call_to_action:

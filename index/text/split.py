@@ -80,9 +80,7 @@ def _fit(paragraph: Paragraph, fits: Callable[[int, int], bool]) -> list[tuple[i
     return spans
 
 
-def _fit_words(
-    span: tuple[int, int], paragraph: Paragraph, fits: Callable[[int, int], bool]
-) -> list[tuple[int, int]]:
+def _fit_words(span: tuple[int, int], paragraph: Paragraph, fits: Callable[[int, int], bool]) -> list[tuple[int, int]]:
     """A sentence longer than the window, cut between words (or characters, for one huge word)."""
     text = paragraph.text
     offset = paragraph.start
@@ -108,9 +106,7 @@ def _fit_words(
     return spans
 
 
-def _merge_fragments(
-    pieces: list[Chunk], text: str, fits: Callable[[int, int], bool], min_chars: int
-) -> list[Chunk]:
+def _merge_fragments(pieces: list[Chunk], text: str, fits: Callable[[int, int], bool], min_chars: int) -> list[Chunk]:
     """Join pieces under min_chars to the next (else previous) adjacent piece when both fit."""
     merged: list[Chunk] = []
     pending: Chunk | None = None
