@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+OTHERS = "<!-- other benchmarks: scripts/scale.py, watch_bench.py, ray_bench.py -->"
 BBC = REPO.parent / "shared" / "corpora" / "bbc"
 BOT = str(Path(sys.executable).parent / "bot")
 QUESTION = "what did the chancellor say about the economy?"
@@ -412,7 +413,7 @@ Produced by `scripts/bench.py`{smoke}; rerun it to refresh this file.
 - Date: {now}
 - Command: `{command}`
 - Machine: {machine()}
-- Corpus: `{corpus}`
+- Corpus: `{os.path.relpath(corpus, REPO)}` (relative to the repository)
 - Load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f} on 2 cores. Anything else running
   slows absolute times; the ratios compare runs made side by side, so they hold up better.
 
@@ -436,7 +437,9 @@ How each number is taken:
   `index.ann.flat.open_index` as `bot ask` opens a flat segment. Anonymous memory is what the
   process really holds; file-backed pages are shared page cache that a real memory map can drop.
 """
-    out.write_text(text, encoding="utf-8")
+    # the other scripts' sections (scale, watcher, Ray) are written by hand below this line: kept
+    kept = out.read_text(encoding="utf-8").partition(OTHERS)[2] if out.exists() else ""
+    out.write_text(text + (f"\n{OTHERS}{kept}" if kept else ""), encoding="utf-8")
 
 
 def main() -> None:

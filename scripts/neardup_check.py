@@ -103,7 +103,7 @@ def main() -> None:
     different = {
         (r["a"], r["b"]) for r in map(json.loads, LABELS.read_text().splitlines()) if r["label"] == "different"
     }
-    for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7):
+    for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
         merged = sum(s >= threshold for s in variant_similarity.values()) / len(variants)
         wrong = {a for p, s in pair_similarity.items() if s >= threshold and p in different for a in p}
         mark = " (used)" if threshold == neardup.THRESHOLD else ""

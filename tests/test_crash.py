@@ -53,3 +53,11 @@ def test_readers_never_fail_while_the_index_is_written(crash_test: ModuleType, t
 
 def test_second_writer_waits_or_fails_in_one_line(crash_test: ModuleType, tmp_path: Path) -> None:
     crash_test.two_writers(tmp_path, random.Random(8), log=lambda line: None, source="generated")
+
+
+def test_killed_watcher_leaves_a_whole_index_and_catches_up(crash_test: ModuleType, tmp_path: Path) -> None:
+    lines: list[str] = []
+    killed = crash_test.watcher_kills(
+        tmp_path, kills=4, files=30, rng=random.Random(9), log=lines.append, source="generated"
+    )
+    assert killed == 4, lines
