@@ -48,7 +48,8 @@ class LocalCluster:
     """`ray start` processes on this machine: a head and optionally more nodes."""
 
     def __init__(self, cpus_per_node: list[int], env: dict[str, str]) -> None:
-        self.env = {**env, "RAY_TMPDIR": tempfile.mkdtemp(prefix="ray-")}
+        # token authentication, as `ray start` turns it on by default: the second node must send it
+        self.env = {**env, "RAY_TMPDIR": tempfile.mkdtemp(prefix="ray-"), "RAY_AUTH_MODE": "token"}
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         head = [
@@ -70,7 +71,7 @@ class LocalCluster:
 
 
 def embedded(stdout: str) -> int:
-    return int(stdout.split(" passages embedded")[0].rsplit(" ", 1)[-1])
+    return int(stdout.split(" passages embedded")[0].rsplit(" ", 1)[-1].replace(",", ""))
 
 
 def driver_rate(corpus: Path) -> float:
@@ -116,25 +117,44 @@ def main() -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     run([BOT, "index", "--index-dir", str(work / "warm"), str(corpus / "business" / "001.txt")], env)  # ONNX export
+    tiny = work / "tiny"
+    tiny.mkdir()
+    shutil.copyfile(REPO / "seeds" / sorted(os.listdir(REPO / "seeds"))[0], tiny / "one.txt")
     ways = {"local": None, "ray_1_node": [cores], "ray_2_nodes": [max(1, cores // 2)] * 2}
     seconds: dict[str, list[float]] = {way: [] for way in ways}
+    fixed: dict[str, list[float]] = {way: [] for way in ways}
     passages = 0
     for round_ in range(args.rounds):
         for way, nodes in ways.items():
-            index_dir = work / f"{way}-{round_}"
-            command = [BOT, "index", "--index-dir", str(index_dir), str(corpus)]
             cluster = LocalCluster(nodes, env) if nodes else None
             try:
-                result = run([*command, "--ray", cluster.address] if cluster else command, env)
+                for folder, into in ((tiny, fixed), (corpus, seconds)):
+                    command = [BOT, "index", "--index-dir", str(work / f"{way}-{round_}-{folder.name}"), str(folder)]
+                    result = run([*command, "--ray", cluster.address] if cluster else command, env)
+                    into[way].append(result.seconds)
             finally:
                 if cluster:
                     cluster.stop()
             passages = embedded(result.stdout)
-            seconds[way].append(result.seconds)
-            print(f"[ray_bench] round {round_}: {way} {result.seconds:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"[ray_bench] round {round_}: {way} {seconds[way][-1]:.1f} s ({fixed[way][-1]:.1f} s for one article)",
+                file=sys.stderr,
+                flush=True,
+            )
     rates = {way: passages / statistics.median(s) for way, s in seconds.items()}
     overheads = {
         way: statistics.median(there / here for there, here in zip(seconds[way], seconds["local"])) - 1
+        for way in ways
+        if way != "local"
+    }
+    # per passage: what each passage adds, once the run's fixed cost (start-up, connecting to the
+    # cluster, the actors' model loads; the one-article run) is paid
+    marginal = {
+        way: statistics.median(
+            (big - small) / (local_big - local_small)
+            for big, small, local_big, local_small in zip(seconds[way], fixed[way], seconds["local"], fixed["local"])
+        )
+        - 1
         for way in ways
         if way != "local"
     }
@@ -146,6 +166,8 @@ def main() -> None:
         "cores": cores,
         **{f"{way}_passages_per_s": round(rate, 1) for way, rate in rates.items()},
         **{f"{way}_overhead": round(o, 3) for way, o in overheads.items()},
+        **{f"{way}_overhead_per_passage": round(o, 3) for way, o in marginal.items()},
+        **{f"{way}_fixed_s": round(statistics.median(f), 1) for way, f in fixed.items()},
         "driver_passages_per_s": round(driver, 1),
         "per_core_passages_per_s": round(per_core, 1),
         "estimate_16x8_passages_per_s": round(min(128 * per_core, driver), 1),

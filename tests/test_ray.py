@@ -23,8 +23,23 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_token_auth():
+    """cluster_utils' clusters run without Ray's token authentication, which `bot` turns on when
+    this machine holds a token from an earlier `ray start`."""
+    import os
+
+    before = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    yield
+    if before is None:
+        del os.environ["RAY_AUTH_MODE"]
+    else:
+        os.environ["RAY_AUTH_MODE"] = before
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(no_token_auth):
     import ray
     from ray.cluster_utils import Cluster
 

@@ -11,7 +11,9 @@ Workers need this package and the model in their Python environment (`pip instal
 naming the fix. Ray is imported only here, and only by `bot index --ray`.
 """
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.embed.encoder import Spans
@@ -69,6 +71,11 @@ class RayEncoder:
     Questions and token counts (the splitter's) stay on the driver, with a local encoder."""
 
     def __init__(self, address: str, model: ModelInfo, local: Any) -> None:
+        # `ray start` enables token authentication and saves the token in ~/.ray/auth_token, but a
+        # driver joining with ray.init(address=...) only sends it when told so before Ray is
+        # imported (Ray 2.60).
+        if (Path.home() / ".ray" / "auth_token").exists() or os.environ.get("RAY_AUTH_TOKEN"):
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
         import logging
 
         import ray

@@ -39,10 +39,14 @@ def cluster_address(option: str | None) -> str | None:
 
 def cluster_encoder(address: str, info: ModelInfo, local: Encoder) -> Encoder:
     """An encoder that embeds the indexer's batches on a Ray cluster (newsbot[ray])."""
+    import importlib.util
+
     from index.embed.cluster import RayEncoder
 
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        raise MissingDependency("Embedding on a Ray cluster needs Ray: pip install 'newsbot[ray]'") from None
+    try:  # found, not imported: Ray reads its settings from the environment at import
+        installed = importlib.util.find_spec("ray") is not None
+    except ValueError:  # a module set to None, as a test does to hide Ray
+        installed = False
+    if not installed:
+        raise MissingDependency("Embedding on a Ray cluster needs Ray: pip install 'newsbot[ray]'")
     return RayEncoder(address, info, local)
