@@ -123,6 +123,21 @@ def check_query_works(index_dir: Path, question: str) -> None:
             raise Violation(f"bot {args[0]} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
 
 
+def indexed_files(index_dir: Path) -> frozenset[str]:
+    """The indexed files now, in one read (consistent while a writer commits)."""
+    from index.errors import IndexNotFound
+    from index.search.searcher import Searcher
+
+    try:
+        opened = Searcher.open(index_dir, load_model=False)
+    except IndexNotFound:
+        return frozenset()
+    try:
+        return frozenset(r[0] for r in opened.connection.execute("SELECT path FROM files WHERE state = 'indexed'"))
+    finally:
+        opened.close()
+
+
 def chunk_texts(index_dir: Path) -> list[tuple[str, str]]:
     from index.search.searcher import Searcher
 
@@ -307,9 +322,8 @@ def watcher_kills(
         log(f"watcher kill {n + 1:2d} ({change}) {moment:.2f} s after the change -> generation {state.generation}")
     watcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
     deadline = time.time() + 300
-    while time.time() < deadline:
-        state = State.of(index_dir)
-        if state is not None and state.files == corpus.files():
+    while time.time() < deadline:  # State.of checks a still index: while this watcher writes, files only
+        if indexed_files(index_dir) == corpus.files():
             break
         time.sleep(0.5)
     else:
@@ -323,6 +337,9 @@ def watcher_kills(
     clean_dir = work / "clean"
     if bot("index", corpus.folder, index_dir=clean_dir).returncode != 0:
         raise Violation("clean build failed")
+    final = State.of(index_dir)
+    if final is None or final.files != corpus.files():
+        raise Violation("the watcher's final index does not hold exactly the files on disk")
     if chunk_texts(index_dir) != chunk_texts(clean_dir):
         raise Violation("after the watcher kills the index differs from a clean build")
     log(f"watcher: {kills} kills survived; a restarted watcher caught up to a clean build")

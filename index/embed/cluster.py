@@ -14,9 +14,9 @@ naming the fix. Ray is imported only here, and only by `bot index --ray`.
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from index.embed.encoder import Spans
+from index.embed.encoder import Encoder, Spans
 from index.embed.model import ModelInfo
 from index.errors import UserError
 
@@ -70,7 +70,7 @@ class RayEncoder:
 
     Questions and token counts (the splitter's) stay on the driver, with a local encoder."""
 
-    def __init__(self, address: str, model: ModelInfo, local: Any) -> None:
+    def __init__(self, address: str, model: ModelInfo, local: Encoder) -> None:
         # `ray start` enables token authentication and saves the token in ~/.ray/auth_token, but a
         # driver joining with ray.init(address=...) only sends it when told so before Ray is
         # imported (Ray 2.60).
