@@ -17,33 +17,10 @@ from index.scoring.relevance import QUESTION_WORDS, SPEAKER
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _OPENERS = re.compile(r"^(and|but|so|also|then|what about|how about|what of|and what|plus)\b", re.IGNORECASE)
 # Words that stand for something said before, wherever they are in the question.
-_REFERRING = {
-    "he",
-    "she",
-    "they",
-    "him",
-    "her",
-    "them",
-    "his",
-    "hers",
-    "its",
-    "it",
-    "their",
-    "theirs",
-    "these",
-    "those",
-    "instead",
-    "else",
-    "too",
-    "either",
-    "again",
-    "then",
-    "former",
-    "latter",
-    "though",
-    "one",
-    "ones",
-}
+_REFERRING = set(
+    "he she they him her them his hers its it their theirs these those instead else too either again then former"
+    " latter though one ones".split()
+)
 # Pronouns a name earlier in the same question can be the antecedent of ("What did Putin say about
 # his opponents?"); object pronouns and standalone possessives ("theirs") always point back.
 _CAN_POINT_INSIDE = {"he", "she", "they", "his", "her", "its", "their"}
@@ -55,70 +32,11 @@ LEANING_AT_MOST = 4
 _NOT_CONTENT = (
     QUESTION_WORDS
     | _REFERRING
-    | {
-        "is",
-        "are",
-        "was",
-        "be",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "say",
-        "said",
-        "tell",
-        "me",
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "and",
-        "but",
-        "or",
-        "with",
-        "at",
-        "by",
-        "from",
-        "as",
-        "this",
-        "that",
-        "there",
-        "happen",
-        "happened",
-        "happens",
-        "mean",
-        "means",
-        "so",
-        "much",
-        "many",
-        "long",
-        "often",
-        "come",
-        "get",
-        "got",
-        "go",
-        "went",
-        "do",
-        "doing",
-        "done",
-        "think",
-        "thinks",
-        "thought",
-        "more",
-        "about",
-        "win",
-        "won",
-        "lose",
-        "lost",
-        "else",
-        "now",
-        "next",
-    }
+    | set(
+        "is are was be will would can could should say said tell me the a an of to in on for and but or with at by"
+        " from as this that there happen happened happens mean means so much many long often come get got go went do"
+        " doing done think thinks thought more about win won lose lost else now next".split()
+    )
 )
 
 

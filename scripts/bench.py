@@ -241,30 +241,10 @@ def new_article(seed: int) -> str:
     import random
 
     rng = random.Random(seed)
-    words = [
-        "council",
-        "minister",
-        "market",
-        "shares",
-        "profit",
-        "league",
-        "striker",
-        "album",
-        "festival",
-        "budget",
-        "railway",
-        "harbour",
-        "election",
-        "court",
-        "energy",
-        "prices",
-        "growth",
-        "talks",
-        "union",
-        "airline",
-        "software",
-        "players",
-    ]
+    words = (
+        "council minister market shares profit league striker album festival budget railway harbour election court"
+        " energy prices growth talks union airline software players"
+    ).split()
     verbs = ["said", "announced", "warned", "confirmed", "denied", "expected", "reported"]
 
     def sentence() -> str:

@@ -12,66 +12,16 @@ import argparse
 import random
 from pathlib import Path
 
-FIRST = [
-    "Anna",
-    "David",
-    "Maria",
-    "James",
-    "Sofia",
-    "Peter",
-    "Laura",
-    "Omar",
-    "Chen",
-    "Ingrid",
-    "Tomas",
-    "Amara",
-    "Hugo",
-    "Priya",
-    "Kofi",
-    "Elena",
-    "Marco",
-    "Yuki",
-    "Fatima",
-    "Lars",
-]
-LAST = [
-    "Lindqvist",
-    "Okafor",
-    "Brennan",
-    "Moreau",
-    "Kowalski",
-    "Tanaka",
-    "Haddad",
-    "Silva",
-    "Novak",
-    "Fischer",
-    "Osei",
-    "Romano",
-    "Petrov",
-    "Nakamura",
-    "Duarte",
-    "Keller",
-    "Adeyemi",
-]
-PLACES = [
-    "Leeds",
-    "Lyon",
-    "Gdansk",
-    "Porto",
-    "Turin",
-    "Malmo",
-    "Bilbao",
-    "Ghent",
-    "Cork",
-    "Graz",
-    "Tampere",
-    "Brno",
-    "Aarhus",
-    "Utrecht",
-    "Seville",
-    "Bergen",
-    "Krakow",
-]
+FIRST = (
+    "Anna David Maria James Sofia Peter Laura Omar Chen Ingrid Tomas Amara Hugo Priya Kofi Elena Marco Yuki Fatima Lars"
+).split()
+LAST = (
+    "Lindqvist Okafor Brennan Moreau Kowalski Tanaka Haddad Silva Novak Fischer Osei Romano Petrov Nakamura Duarte"
+    " Keller Adeyemi"
+).split()
+PLACES = (
+    "Leeds Lyon Gdansk Porto Turin Malmo Bilbao Ghent Cork Graz Tampere Brno Aarhus Utrecht Seville Bergen Krakow"
+).split()
 SECTORS = {
     "shipbuilder": ("ships", "orders for ferries", "the yard"),
     "brewer": ("beer", "sales of lager", "the brewery"),
@@ -84,22 +34,10 @@ SECTORS = {
     "power company": ("electricity", "wholesale prices", "the grid"),
     "film studio": ("films", "box-office takings", "the studio"),
 }
-NAMES = [
-    "Northwind",
-    "Baltic",
-    "Greystone",
-    "Meridian",
-    "Harbourline",
-    "Aurora",
-    "Kestrel",
-    "Silverfield",
-    "Redmoor",
-    "Bluewater",
-    "Ironbridge",
-    "Westgate",
-    "Highland",
-    "Crescent",
-]
+NAMES = (
+    "Northwind Baltic Greystone Meridian Harbourline Aurora Kestrel Silverfield Redmoor Bluewater Ironbridge"
+    " Westgate Highland Crescent"
+).split()
 VERBS_UP = ["rose", "climbed", "jumped", "grew"]
 VERBS_DOWN = ["fell", "dropped", "slumped", "declined"]
 REASONS = [

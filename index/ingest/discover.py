@@ -42,6 +42,13 @@ class Found:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[tuple[SourceFile, str]] = field(default_factory=list)
 
+    def add(self, source: SourceFile, reason: str | None) -> None:
+        """A file found: a candidate, or skipped for `reason`."""
+        if reason:
+            self.skipped.append((source, reason))
+        else:
+            self.files.append(source)
+
 
 def display_of(path: Path, root: Path) -> str:
     """How a file is named to the user: its folder's name, then its path below it."""
@@ -76,11 +83,7 @@ def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None
             # strings, not pathlib, per file: a walk of 180,000 files is dominated by Path objects
             display = root.name if single else f"{root.name}/{path[start:]}".replace(os.sep, "/")
             source = SourceFile(Path(absolute), display)
-            reason = _entry_skip_reason(path, entry) if entry is not None else skip_reason(Path(path))
-            if reason:
-                found.skipped.append((source, reason))
-            else:
-                found.files.append(source)
+            found.add(source, _entry_skip_reason(path, entry) if entry is not None else skip_reason(Path(path)))
     found.files.sort(key=lambda f: f.display)
     return found
 
@@ -108,12 +111,7 @@ def discover_changed(
         if absolute in seen or is_temporary(absolute.name) or excluded(absolute, root, excludes):
             continue
         seen.add(absolute)
-        source = SourceFile(absolute, display_of(absolute, root))
-        reason = skip_reason(absolute)
-        if reason:
-            found.skipped.append((source, reason))
-        else:
-            found.files.append(source)
+        found.add(SourceFile(absolute, display_of(absolute, root)), skip_reason(absolute))
     found.files.sort(key=lambda f: f.display)
     return found
 

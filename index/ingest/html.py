@@ -20,29 +20,13 @@ from index.ingest.decode import Unreadable
 from index.ingest.discover import SourceFile
 from index.ingest.names import author_names, site_name
 
-ARTICLE_TYPES = {
-    "NewsArticle",
-    "Article",
-    "ReportageNewsArticle",
-    "AnalysisNewsArticle",
-    "BlogPosting",
-    "OpinionNewsArticle",
-    "ReviewNewsArticle",
-    "Report",
-    "WebPage",
-    "LiveBlogPosting",
-}
-_DATE_META = (
-    "article:published_time",
-    "datePublished",
-    "pubdate",
-    "publishdate",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "DC.date.issued",
-    "date",
-    "og:published_time",
+ARTICLE_TYPES = set(
+    "NewsArticle Article ReportageNewsArticle AnalysisNewsArticle BlogPosting OpinionNewsArticle ReviewNewsArticle"
+    " Report WebPage LiveBlogPosting".split()
+)
+_DATE_META = tuple(
+    "article:published_time datePublished pubdate publishdate parsely-pub-date sailthru.date dc.date.issued"
+    " DC.date.issued date og:published_time".split()
 )
 _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 MAX_DROPPED = 200
@@ -189,44 +173,10 @@ def _published(found: str | None, declared: list[str], notices: list[str]) -> st
     return base
 
 
-_BLOCKS = {
-    "p",
-    "div",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "nav",
-    "header",
-    "footer",
-    "section",
-    "article",
-    "aside",
-    "main",
-    "td",
-    "th",
-    "tr",
-    "table",
-    "blockquote",
-    "figcaption",
-    "figure",
-    "form",
-    "button",
-    "label",
-    "dt",
-    "dd",
-    "dl",
-    "br",
-    "hr",
-    "option",
-    "select",
-    "title",
-}
+_BLOCKS = set(
+    "p div li ul ol h1 h2 h3 h4 h5 h6 nav header footer section article aside main td th tr table blockquote"
+    " figcaption figure form button label dt dd dl br hr option select title".split()
+)
 
 
 def _furniture(html: str, body: str) -> list[tuple[str, str]]:

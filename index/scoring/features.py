@@ -23,55 +23,15 @@ from index.scoring.tokenise import tokenize
 if TYPE_CHECKING:
     import numpy as np
 
-PASSAGE = (
-    "dense",
-    "dense_gap",
-    "dense_rank",
-    "bm25_rank",
-    "rrf",
-    "terms",
-    "terms_gap",
-    "coverage",
-    "rare",
-    "title",
-    "sentence",
-    "sentence_gap",
-    "sentence_coverage",
-    "article",
-    "article_gap",
-    "article_rank",
-    "lead",
-    "position",
-    "typed",
-    "typed_sentence",
-    "speaker",
-    "length",
-    "sentence_combined",
-    "within_dense",
-    "within_coverage",
-    "within_rare",
-    "within_combined",
-    "article_hits",
-    "article_coverage",
-    "quote",
-    "speaker_quote",
-    "attributed",
+PASSAGE = tuple(
+    "dense dense_gap dense_rank bm25_rank rrf terms terms_gap coverage rare title sentence sentence_gap"
+    " sentence_coverage article article_gap article_rank lead position typed typed_sentence speaker length"
+    " sentence_combined within_dense within_coverage within_rare within_combined article_hits article_coverage quote"
+    " speaker_quote attributed".split()
 )
-SENTENCE = (
-    "cosine",
-    "cosine_gap",
-    "coverage",
-    "rare",
-    "coverage_before",
-    "typed",
-    "speaker",
-    "quoted",
-    "passage",
-    "passage_rank",
-    "first",
-    "length",
-    "echo",
-    "attributed",
+SENTENCE = tuple(
+    "cosine cosine_gap coverage rare coverage_before typed speaker quoted passage passage_rank first length echo"
+    " attributed".split()
 )
 _QUOTE = re.compile(r"[\"“”]")
 _PRONOUN_SPEAKER = re.compile(r"\b(he|she|they)\s+(said|says|added|told|warned|insisted)\b", re.IGNORECASE)

@@ -21,27 +21,7 @@ if TYPE_CHECKING:
 TERM_WEIGHT = 0.8
 SPEAKER_BONUS = 0.5
 # How a question is asked, not what it is about (BM25's stopword list keeps these).
-QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "do",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "were",
-        "about",
-    ]
-)
+QUESTION_WORDS = frozenset("what which who whom whose when where why how do does did has have had were about".split())
 SPEECH_VERB = (
     r"(say|says|said|tell|told|think|thinks|claim(s|ed)?|warn(s|ed)?|argue[sd]?|insist(s|ed)?"
     r"|announce[sd]?|comment(s|ed)?|react(s|ed)?|respond(s|ed)?)\b"

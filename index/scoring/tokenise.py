@@ -10,41 +10,8 @@ MAX_TERM_CHARS = 40  # longer "words" are base64, URLs or glued text: never aske
 # Lucene's English stopword list (the one bm25s ships), kept in the index's metadata so that a
 # query is always tokenised like the index it searches.
 STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "such",
-        "that",
-        "the",
-        "their",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "will",
-        "with",
-    ]
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they"
+    " this to was will with".split()
 )
 
 

@@ -15,20 +15,7 @@ from dataclasses import dataclass
 _MONTHS = {
     m: i
     for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
+        "january february march april may june july august september october november december".split(),
         start=1,
     )
 }

@@ -17,36 +17,10 @@ from index.text.repeats import repeat_level
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…]['\"”’)\]]*(?:\s|$)")
-_READER = {
-    "we",
-    "We",
-    "us",
-    "our",
-    "Our",
-    "ours",
-    "ourselves",
-    "you",
-    "You",
-    "your",
-    "Your",
-    "yours",
-    "yourself",
-    "yourselves",
-    "we're",
-    "We're",
-    "we've",
-    "We've",
-    "we'll",
-    "We'll",
-    "you're",
-    "You're",
-    "you've",
-    "You've",
-    "you'll",
-    "You'll",
-    "let's",
-    "Let's",
-}
+_READER = set(
+    "we We us our Our ours ourselves you You your Your yours yourself yourselves we're We're we've We've we'll We'll"
+    " you're You're you've You've you'll You'll let's Let's".split()
+)
 _CALL_TO_ACTION = re.compile(
     r"\W*(support|donat\w*|subscri\w*|sign (up|in)|log ?in|register|read more|continue|click|"
     r"share|follow us|newsletter|advertis\w*|remind me|download|cookies?|paywall|"

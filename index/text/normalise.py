@@ -24,26 +24,7 @@ class Paragraph:
     text: str
 
 
-_SMALL_WORDS = {
-    "a",
-    "an",
-    "and",
-    "as",
-    "at",
-    "but",
-    "by",
-    "for",
-    "in",
-    "of",
-    "on",
-    "or",
-    "the",
-    "to",
-    "vs",
-    "with",
-    "from",
-    "&",
-}
+_SMALL_WORDS = set("a an and as at but by for in of on or the to vs with from &".split())
 
 
 def title_case(line: str) -> bool:
