@@ -67,7 +67,8 @@ def index_command(
         typer.Option(
             "--ray",
             metavar="ADDRESS",
-            help="Embed on this Ray cluster (auto: the local one; default: $BOT_RAY_ADDRESS). Needs newsbot[ray].",
+            help="Parse, split and embed on this Ray cluster (auto: the local one; default: $BOT_RAY_ADDRESS). "
+            "Needs newsbot[ray].",
         ),
     ] = None,
 ) -> None:
@@ -76,21 +77,23 @@ def index_command(
     from bot.render import report_text
     from index import locations
     from index.embed.encoder import Encoder
-    from index.embed.load import BACKENDS, cluster_address, cluster_encoder, load_encoder
+    from index.embed.load import BACKENDS, cluster_address, load_encoder, ray_cluster
     from index.embed.model import model_info
+    from index.indexer.spread import HERE
     from index.indexer.update import update
 
     if backend not in BACKENDS:
         raise typer.BadParameter(f"choose one of {', '.join(BACKENDS)}", param_hint="--backend")
     info = model_info(model)
-    cluster = cluster_address(ray)
-    if cluster and backend != "onnx":
+    address = cluster_address(ray)
+    if address and backend != "onnx":
         raise typer.BadParameter("--ray embeds with the ONNX backend", param_hint="--backend")
+    cluster = ray_cluster(address, info) if address else None
     with IndexProgress() as progress:
 
         def encoder() -> Encoder:
             local = load_encoder(info, backend, on_prepare=progress.preparing)
-            return cluster_encoder(cluster, info, local) if cluster else local
+            return cluster.encoder(local) if cluster else local
 
         report = update(
             locations.index_dir(index_dir),
@@ -102,6 +105,7 @@ def index_command(
             wait=not no_wait,
             on_wait=lambda message: typer.echo(message, err=True),
             progress=progress,
+            spread=cluster or HERE,
         )
     typer.echo(report_text(report))
 

@@ -10,11 +10,11 @@ from conftest import FakeEncoder, fake_model, open_searcher
 
 from bot.answer import answer
 from index.errors import IndexNotFound, ModelMismatch, SaveFailed
+from index.indexer import changes as changes_module
 from index.indexer import segments
 from index.indexer import update as update_module
 from index.indexer.update import Interrupted, update
 from index.ingest import decode
-from index.ingest import read as read_module
 from index.search.hybrid import Settings, search
 from index.search.searcher import Searcher
 from index.store import layout
@@ -186,7 +186,7 @@ def test_an_edit_made_while_indexing_is_not_lost(
             os.utime(path, ns=(read.mtime_ns + 10**9, read.mtime_ns + 10**9))
         return read
 
-    monkeypatch.setattr(read_module, "read_file", read_then_edit)
+    monkeypatch.setattr(changes_module, "read_file", read_then_edit)
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     monkeypatch.undo()
     report = run(isolated_dirs, [], fake_info, FakeEncoder())
@@ -337,3 +337,30 @@ def test_a_passage_holding_the_answer_sentence_outranks_a_diluted_match(
 
 def test_update_module_has_no_stray_state() -> None:
     assert not hasattr(update_module, "_STATE")
+
+
+def test_an_article_chunked_with_its_own_sentences_counts_is_chunked_as_with_all() -> None:
+    """A Ray worker gets only the repetition counts of the article's own sentences: the same cleaning."""
+    from index.indexer.process import ToChunk, chunk_article
+    from index.text.normalise import normalise
+    from index.text.repeats import sentence_keys
+
+    furniture = "Sign up to our daily newsletter for the best stories of the day."
+    places = ["harbour", "station", "library"]  # each shared by two articles only
+    texts = [
+        normalise(
+            ARTICLE.format(title=f"Story {n}", body=f"{furniture}\n\nThe council met at the {places[n // 2]} today.")
+        )
+        for n in range(6)
+    ]
+    counts: dict[int, int] = {}
+    for text in texts:
+        for key in sentence_keys(text):
+            counts[key] = counts.get(key, 0) + 1
+    counts = {key: n for key, n in counts.items() if n > 1}
+    for text in texts:
+        own = ToChunk.of(text, None, "fallback", counts)
+        assert 0 < len(own.counts) < len(counts)
+        whole = chunk_article(FakeEncoder(), ToChunk(text, None, "fallback", counts))
+        assert chunk_article(FakeEncoder(), own) == whole
+        assert furniture not in " ".join(chunk.text for chunk in whole.chunks)

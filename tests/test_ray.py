@@ -65,8 +65,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def test_a_cluster_index_equals_a_local_one_and_updates_incrementally(
-    cluster: str, real_encoder, tmp_path: Path
+    cluster: str, real_encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("index.embed.cluster.HERE_BELOW", 0)  # parse and chunk these few files on the cluster too
     corpus = tmp_path / "news"
     shutil.copytree(SEEDS, corpus)
     write_corpus(corpus / "synthetic", 12)
@@ -159,3 +160,14 @@ def test_a_worker_node_killed_mid_run_the_run_completes(
     here, there = vectors(local_dir), vectors(ray_dir)
     assert here.keys() == there.keys()
     assert min(cosines(p, there[k][0]).min() for k, (p, _) in here.items()) >= 0.9999
+
+
+def test_a_worker_whose_model_differs_names_the_fix(tmp_path: Path) -> None:
+    from index.embed.cluster import WorkerModel, _explain
+
+    driver = WorkerModel.of(model_info())
+    with pytest.raises(RuntimeError) as raised:
+        WorkerModel(driver.path, driver.bundled, "another fingerprint").here()
+    assert "same model folder" in _explain(raised.value)
+    assert "install newsbot" in _explain(ModuleNotFoundError("No module named 'index'"))
+    assert WorkerModel.of(model_info()).here().fingerprint == driver.fingerprint

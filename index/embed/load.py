@@ -1,10 +1,14 @@
 """Choosing a backend for a model folder."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from index.embed.encoder import Encoder
 from index.embed.model import ModelInfo, model_info
 from index.errors import MissingDependency
+
+if TYPE_CHECKING:
+    from index.embed.cluster import RayCluster
 
 BACKENDS = ("onnx", "torch")
 RAY_ADDRESS_VARIABLE = "BOT_RAY_ADDRESS"
@@ -37,16 +41,16 @@ def cluster_address(option: str | None) -> str | None:
     return option or os.environ.get(RAY_ADDRESS_VARIABLE) or None
 
 
-def cluster_encoder(address: str, info: ModelInfo, local: Encoder) -> Encoder:
-    """An encoder that embeds the indexer's batches on a Ray cluster (newsbot[ray])."""
+def ray_cluster(address: str, info: ModelInfo) -> "RayCluster":
+    """The Ray cluster to parse, chunk and embed on (newsbot[ray]); joined when first used."""
     import importlib.util
 
-    from index.embed.cluster import RayEncoder
+    from index.embed.cluster import RayCluster
 
     try:  # found, not imported: Ray reads its settings from the environment at import
         installed = importlib.util.find_spec("ray") is not None
     except ValueError:  # a module set to None, as a test does to hide Ray
         installed = False
     if not installed:
-        raise MissingDependency("Embedding on a Ray cluster needs Ray: pip install 'newsbot[ray]'")
-    return RayEncoder(address, info, local)
+        raise MissingDependency("Indexing on a Ray cluster needs Ray: pip install 'newsbot[ray]'")
+    return RayCluster(address, info)

@@ -6,16 +6,19 @@ an update runs is seen by the next one.
 """
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.indexer.plan import Incoming, incoming, same_article
 from index.indexer.process import Progress
 from index.indexer.report import Report
+from index.indexer.spread import HERE, Spread
 from index.indexer.target import Target
-from index.ingest.article import FileRead
-from index.ingest.decode import Unreadable
+from index.ingest.article import Article, FileRead
+from index.ingest.decode import Read, Unreadable, read_file
 from index.ingest.discover import FEED_SUFFIXES, Found, SourceFile
-from index.ingest.read import read_articles
+from index.ingest.read import parse_articles
 from index.store import state
 from index.text.furniture import clean
 
@@ -75,34 +78,60 @@ def stat_of(path: Path) -> tuple[int, int]:
         return -1, -1
 
 
+@dataclass
+class Prepared:
+    """One file parsed: its articles that hold a story, normalised, hashed and signed (their ids
+    are given by the caller), with the notices to show; or why it cannot be indexed."""
+
+    read: FileRead | None
+    stories: list[Incoming] = field(default_factory=list)
+    notices: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: str | None = None
+
+
+def prepare(job: tuple[SourceFile, Read | str]) -> Prepared:
+    """Everything about reading a file that costs CPU; pure, so it may run on a Ray worker.
+
+    Args:
+        job: the file and its bytes, or why they could not be read."""
+    source, raw = job
+    if isinstance(raw, str):
+        return Prepared(None, unreadable=raw)
+    try:
+        read = parse_articles(source, raw)
+        stories, notices = _with_story(read)
+    except Unreadable as error:
+        return Prepared(None, unreadable=str(error))
+    return Prepared(read, [incoming(article, str(source.path), 0) for article in stories], notices)
+
+
 def read_files(
-    store: Target, sources: list[SourceFile], report: Report, progress: Progress | None
+    store: Target, sources: list[SourceFile], report: Report, progress: Progress | None, spread: Spread = HERE
 ) -> tuple[list[Incoming], set[int], list[tuple]]:
     """(articles to insert, stored article ids they replace or that are gone, file rows)."""
     arrivals: list[Incoming] = []
     doomed: set[int] = set()
     files: list[tuple] = []
     next_id = state.next_article_id(store.connection)
-    for source in sources:
+    for source, prepared in _prepared(sources, spread):
         path = str(source.path)
         known = store.stored_files.get(path)
-        try:
-            read = read_articles(source)
-            fresh = _with_story(source, read, report)
-        except Unreadable as error:
-            report.skipped.append((source.display, str(error)))
+        if prepared.read is None:
+            report.skipped.append((source.display, prepared.unreadable or ""))
             if known is None or known.state != "indexed":  # an unreadable version never replaces a good one
-                files.append((path, source.display, *stat_of(source.path), "unreadable", str(error)))
+                files.append((path, source.display, *stat_of(source.path), "unreadable", prepared.unreadable))
             if progress:
                 progress.read(1)
             continue
+        read = prepared.read
+        report.notices += prepared.notices
         stored = {a.key: a for a in state.articles_where(store.connection, "file", [path])}
         changed = False
-        for article in fresh:
-            candidate = incoming(article, path, next_id)
-            previous = stored.pop(article.key, None)
+        for candidate in prepared.stories:
+            previous = stored.pop(candidate.article.key, None)
             if previous is not None and same_article(previous, candidate):
                 continue
+            candidate.id = next_id
             next_id += 1
             arrivals.append(candidate)
             changed = True
@@ -124,14 +153,28 @@ def read_files(
     return arrivals, doomed, files
 
 
-def _with_story(source: SourceFile, read: FileRead, report: Report) -> list:
-    """The file's articles that hold a story; a page that is only menus and notices is unreadable."""
-    kept = []
+def _prepared(sources: list[SourceFile], spread: Spread) -> Iterator[tuple[SourceFile, Prepared]]:
+    """Each file parsed, in order: read here (the files may be only here) as `spread` asks for
+    them, so only the files being parsed are held in memory."""
+    return zip(sources, spread.map(prepare, ((source, _bytes(source)) for source in sources)))
+
+
+def _bytes(source: SourceFile) -> Read | str:
+    try:
+        return read_file(source.path)
+    except Unreadable as error:
+        return str(error)
+
+
+def _with_story(read: FileRead) -> tuple[list[Article], list[tuple[str, str]]]:
+    """The file's articles that hold a story, and notices for those skipped; a page that is only
+    menus and notices is unreadable."""
+    kept, notices = [], []
     for article in read.articles:
         if clean(article.text, article.metadata.title).story:
             kept.append(article)
         elif len(read.articles) > 1:
-            report.notices.append((article.display, f"{NO_STORY}; skipped"))
+            notices.append((article.display, f"{NO_STORY}; skipped"))
     if not kept:
         raise Unreadable(NO_STORY)
-    return kept
+    return kept, notices

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from index.embed.encoder import Encoder, Spans
 from index.store import state, writer
 from index.text.furniture import Cleaned, clean
+from index.text.repeats import sentence_keys
 from index.text.sentences import sentences
 from index.text.split import Chunk, embed_spans, embed_text, split
 
@@ -37,6 +38,15 @@ class Progress(Protocol):
     def advance(self, chunks: int) -> None: ...
 
 
+class Tokens(Protocol):
+    """What splitting needs of the model: its tokenizer's count and its input limit."""
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
 @dataclass
 class Chunked:
     """An article's passages as they will be indexed."""
@@ -46,13 +56,30 @@ class Chunked:
     cleaned: Cleaned
 
 
-def chunk_article(
-    text: str, title: str | None, fallback_title: str, counts: dict[int, int], encoder: Encoder
-) -> Chunked:
-    cleaned = clean(text, title, counts)
+@dataclass(frozen=True)
+class ToChunk:
+    """An article's text and all its cleaning needs of the rest of the index: how many stories
+    share each of its own sentences, so it can be chunked anywhere (a Ray worker) alike."""
+
+    text: str
+    title: str | None
+    fallback_title: str
+    counts: dict[int, int]
+
+    @classmethod
+    def of(
+        cls, text: str, title: str | None, fallback_title: str, counts: dict[int, int], keys: set[int] | None = None
+    ) -> "ToChunk":
+        """keys: the text's sentence keys, where already known."""
+        mine = {key: counts[key] for key in (sentence_keys(text) if keys is None else keys) if key in counts}
+        return cls(text, title, fallback_title, mine)
+
+
+def chunk_article(tokens: Tokens, job: ToChunk) -> Chunked:
+    cleaned = clean(job.text, job.title, job.counts)
     if not cleaned.title:
-        cleaned.title = fallback_title
-    return Chunked(cleaned.title, split(cleaned, encoder.count_tokens, encoder.max_tokens), cleaned)
+        cleaned.title = job.fallback_title
+    return Chunked(cleaned.title, split(cleaned, tokens.count_tokens, tokens.max_tokens), cleaned)
 
 
 def embed_key(title: str, chunk: Chunk) -> bytes:

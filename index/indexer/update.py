@@ -10,6 +10,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from pathlib import Path
 
 from index.embed.encoder import Encoder
@@ -19,8 +20,9 @@ from index.indexer import segments
 from index.indexer.changes import changes, lstat, printable, read_files, store_key
 from index.indexer.commit import Passages, commit
 from index.indexer.plan import Plan, plan
-from index.indexer.process import Chunked, Progress, chunk_article, embed_key, vectors_for
+from index.indexer.process import Chunked, Progress, ToChunk, chunk_article, embed_key, vectors_for
 from index.indexer.report import Report
+from index.indexer.spread import HERE, Spread
 from index.indexer.target import Target, housekeeping, open_target
 from index.ingest.decode import Unreadable
 from index.ingest.discover import SourceFile, discover, discover_changed
@@ -51,6 +53,7 @@ def update(
     wait: bool = True,
     on_wait: Callable[[str], None] = lambda message: None,
     progress: Progress | None = None,
+    spread: Spread = HERE,
 ) -> Report:
     """Bring the index at index_dir up to date with the files under paths (and earlier folders).
 
@@ -59,6 +62,7 @@ def update(
             (with no paths, with every indexed folder).
         changed: the files and folders a watcher saw change: only they are looked at, instead
             of a walk of every folder (None: walk them all).
+        spread: where files are parsed and articles chunked (a Ray cluster, or here).
     """
     began = time.perf_counter()
     report = Report()
@@ -66,7 +70,7 @@ def update(
         try:
             store = open_target(index_dir, model, rebuild)
             try:
-                _run(store, index_dir, paths, excludes, changed, make_encoder, progress, report)
+                _run(store, index_dir, paths, excludes, changed, make_encoder, progress, spread, report)
             finally:
                 store.connection.close()
         except KeyboardInterrupt:
@@ -89,6 +93,7 @@ def _run(
     changed: Collection[Path] | None,
     make_encoder: Callable[[], Encoder],
     progress: Progress | None,
+    spread: Spread,
     report: Report,
 ) -> None:
     if not store.fresh:
@@ -106,32 +111,34 @@ def _run(
         return
     if progress:
         progress.reading(len(to_read))
-    arrivals, doomed, files = read_files(store, to_read, report, progress)
+    arrivals, doomed, files = read_files(store, to_read, report, progress, spread)
     doomed |= {a.id for a in state.articles_where(store.connection, "file", gone)}
     files += [(store_key(s.path), printable(s.display), *lstat(s.path), "skipped", reason) for s, reason in skips]
     report.removed = len({a.file for a in state.articles_where(store.connection, "id", doomed)} & gone)
     work = plan(store.connection, arrivals, doomed)
     _reread(work)
-    chunked = {}
+    chunked: dict[int, Chunked] = {}
     chunking = [a for a in work.incoming if a.duplicate_of is None] or work.rechunk
     encoder = make_encoder() if chunking else None
     if encoder is not None:
         if store.meta.encoder_dim and encoder.dim != store.meta.encoder_dim:
             raise IndexCorrupt(f"the index holds {store.meta.encoder_dim}-dim vectors, the model makes {encoder.dim}")
         store.meta.encoder_dim = encoder.dim
-        for article in work.incoming:
-            if article.duplicate_of is None:
-                chunked[article.id] = _chunk(
-                    article.text, article.article.metadata.title, article.article.display, work.counts, encoder
-                )
-        for rechunk in work.rechunk:
-            chunked[rechunk.stored.id] = _chunk(
-                rechunk.text,
-                rechunk.article.metadata.title if rechunk.article else None,
-                rechunk.stored.display,
+        jobs = {
+            article.id: ToChunk.of(
+                article.text,
+                article.article.metadata.title,
+                _fallback(article.article.display),
                 work.counts,
-                encoder,
+                article.keys,
             )
+            for article in work.incoming
+            if article.duplicate_of is None
+        }
+        for rechunk in work.rechunk:
+            title = rechunk.article.metadata.title if rechunk.article else None
+            jobs[rechunk.stored.id] = ToChunk.of(rechunk.text, title, _fallback(rechunk.stored.display), work.counts)
+        chunked = dict(zip(jobs, spread.map(partial(chunk_article, spread.tokens(encoder)), list(jobs.values()))))
     keys = {i: [embed_key(c.title, chunk) for chunk in c.chunks] for i, c in chunked.items()}
     items = [(c.title, chunk) for c in chunked.values() for chunk in c.chunks]
     vectors = (
@@ -172,9 +179,9 @@ def _scope(store: Target, changed: Collection[Path]) -> set[str]:
     return {path for path in store.stored_files if path in names or path.startswith(folders)}
 
 
-def _chunk(text: str, title: str | None, display: str, counts: dict[int, int], encoder: Encoder) -> Chunked:
-    fallback = Path(display.split("#")[0]).stem.replace("_", " ")
-    return chunk_article(text, title, fallback, counts, encoder)
+def _fallback(display: str) -> str:
+    """The title of an article whose file declares none and whose text shows none: its file's name."""
+    return Path(display.split("#")[0]).stem.replace("_", " ")
 
 
 def _committed(store: Target, report: Report, done: int) -> None:

@@ -11,7 +11,12 @@ from index.ingest.plaintext import read_plain
 
 def read_articles(source: SourceFile) -> FileRead:
     """Read one file into its articles; raises Unreadable with a short reason when it holds none."""
-    raw = read_file(source.path)
+    return parse_articles(source, read_file(source.path))
+
+
+def parse_articles(source: SourceFile, raw: Read) -> FileRead:
+    """A file's bytes, already read, into its articles: the part of reading that costs CPU, which
+    may run on another machine (a Ray worker) than the one holding the file."""
     suffix = source.path.suffix.lower()
     if suffix in FEED_SUFFIXES:
         return read_feed(source, raw)
