@@ -17,6 +17,7 @@ naming the fix. Ray is imported only here, and only by `bot index --ray`.
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain, islice
@@ -107,12 +108,9 @@ class WorkerTokens:
 
 @cache
 def _tokenizer(model: WorkerModel) -> Any:
-    from tokenizers import Tokenizer
+    from index.embed.onnx import load_tokenizer
 
-    tokenizer = Tokenizer.from_file(str(model.here().path / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
+    return load_tokenizer(model.here())
 
 
 def _apply(work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
@@ -170,29 +168,19 @@ class RayCluster:
         task = ray.remote(num_cpus=1)(_apply)
         shared = ray.put(work)
         pending: deque[Any] = deque()
-        try:
+        with _one_line():
             while batch := list(islice(items, ITEMS_PER_TASK)):
                 pending.append(task.remote(shared, batch))
                 if len(pending) >= 2 * self.cpus:
                     yield from ray.get(pending.popleft())
             while pending:
                 yield from ray.get(pending.popleft())
-        except (ray.exceptions.RayError, ConnectionError) as error:
-            raise ClusterUnavailable(_explain(error)) from None
 
     def tokens(self, local: "Tokens") -> WorkerTokens:
         return WorkerTokens(self.model, local.max_tokens)
 
     def encoder(self, local: Encoder) -> "RayEncoder":
         return RayEncoder(self, local)
-
-    def stream(self, dataset: Any) -> Iterator[dict[str, "np.ndarray"]]:
-        import ray
-
-        try:
-            yield from dataset.iter_batches(batch_size=None, batch_format="numpy")
-        except (ray.exceptions.RayError, ConnectionError) as error:
-            raise ClusterUnavailable(_explain(error)) from None
 
 
 class RayEncoder:
@@ -239,12 +227,24 @@ class RayEncoder:
             num_cpus=CPUS_PER_ACTOR,
             fn_constructor_kwargs={"model": self.cluster.model, "threads": CPUS_PER_ACTOR},
         )
-        for block in self.cluster.stream(dataset):
-            for count, passages, sentences in zip(block["count"], block["passages"], block["sentences"]):
-                yield (
-                    np.frombuffer(passages, dtype=np.float32).reshape(int(count), self.dim),
-                    np.frombuffer(sentences, dtype=np.float32).reshape(-1, self.dim),
-                )
+        with _one_line():
+            for block in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+                for count, passages, sentences in zip(block["count"], block["passages"], block["sentences"]):
+                    yield (
+                        np.frombuffer(passages, dtype=np.float32).reshape(int(count), self.dim),
+                        np.frombuffer(sentences, dtype=np.float32).reshape(-1, self.dim),
+                    )
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """A cluster failure while work is under way, as the one line that names its fix."""
+    import ray
+
+    try:
+        yield
+    except (ray.exceptions.RayError, ConnectionError) as error:
+        raise ClusterUnavailable(_explain(error)) from None
 
 
 def _check_reachable(address: str) -> None:

@@ -19,20 +19,26 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+def load_tokenizer(info: ModelInfo) -> Any:
+    """The model's own tokenizer.json, counting every word piece (no padding, no truncation)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(info.path / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
 class Tokenizing:
     """Word pieces counted with the model's own tokenizer.json (no torch)."""
 
     def __init__(self, info: ModelInfo, properties: Properties) -> None:
-        from tokenizers import Tokenizer
-
         self.info = info
         self.name = info.name
         self.dim = properties.dim
         self.max_tokens = properties.max_tokens
         self.properties = properties
-        self.tokenizer = Tokenizer.from_file(str(info.path / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
+        self.tokenizer = load_tokenizer(info)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
