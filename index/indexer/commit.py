@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.indexer import neardup, segments
+from index.indexer import segments
 from index.indexer.plan import Plan
 from index.indexer.process import Chunked
 from index.scoring.bm25 import SegmentWriter
@@ -87,12 +87,13 @@ def commit(
                 "cluster": article.cluster,
                 "signature": article.signature,
                 "keys": np.asarray(sorted(article.keys), dtype=np.int64).tobytes(),
-                "minhash": article.minhash.tobytes(),
+                "minhash": article.fingerprint.hashes.tobytes(),
+                "shingles": article.fingerprint.shingles,
                 "dropped": _dropped(article.article.dropped, processed),
                 "passages": len(processed.chunks) if processed else 0,
             }
             canonical = article.duplicate_of is None
-            writer.insert_article(connection, row, article.keys if canonical else None, neardup.bands(article.minhash))
+            writer.insert_article(connection, row, article.keys if canonical else None, article.fingerprint.bands())
         for rechunk in plan.rechunk:
             chunked = passages.chunked[rechunk.stored.id]
             columns = {

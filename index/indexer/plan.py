@@ -21,8 +21,6 @@ from index.text.repeats import sentence_keys
 if TYPE_CHECKING:
     import sqlite3
 
-    import numpy as np
-
 MAX_HOLDERS = 50  # a sentence in more articles than this is furniture: it never links stories
 
 
@@ -36,7 +34,7 @@ class Incoming:
     text: str  # normalised
     sha256: str
     keys: set[int]
-    minhash: "np.ndarray"
+    fingerprint: neardup.Fingerprint
     duplicate_of: int | None = None
     story: int = 0
     cluster: int = 0
@@ -80,7 +78,7 @@ def content_hash(article: Article, text: str) -> str:
 def incoming(article: Article, file: str, article_id: int) -> Incoming:
     text = normalise(article.text)
     return Incoming(
-        article_id, file, article, text, content_hash(article, text), sentence_keys(text), neardup.signature(text)
+        article_id, file, article, text, content_hash(article, text), sentence_keys(text), neardup.fingerprint(text)
     )
 
 
@@ -234,10 +232,10 @@ def signature(keys: Iterable[int], counts: dict[int, int]) -> str:
 
 def _clusters(connection: "sqlite3.Connection", result: Plan) -> None:
     """Near-identical copies (identical ones included): candidates from the LSH bands, joined when
-    their signatures agree on THRESHOLD of their hashes. Every member of a candidate's cluster is
-    loaded (a merge relabels them all); a cluster that loses a member is recomputed."""
-    signatures = {a.id: a.minhash for a in result.incoming if not neardup.empty(a.minhash)}
-    new_bands = {(band, value) for minhash in signatures.values() for band, value in enumerate(neardup.bands(minhash))}
+    neardup.copies says so. Every member of a candidate's cluster is loaded (a merge relabels them
+    all); a cluster that loses a member is recomputed."""
+    fingerprints = {a.id: a.fingerprint for a in result.incoming if not a.fingerprint.empty}
+    new_bands = {(band, value) for f in fingerprints.values() for band, value in enumerate(f.bands())}
     candidates = state.band_holders(connection, new_bands) - result.delete if new_bands else set()
     leaving_rows = state.articles_where(connection, "id", result.delete)
     touched = {a.cluster for a in leaving_rows}
@@ -247,22 +245,25 @@ def _clusters(connection: "sqlite3.Connection", result: Plan) -> None:
     for article in stored.values():
         if article.cluster not in touched:
             components.union(article.id, article.cluster)
-        if (article.id in candidates or article.cluster in touched) and not neardup.empty(article.minhash):
-            signatures[article.id] = article.minhash
+        if (article.id in candidates or article.cluster in touched) and article.shingles:
+            fingerprints[article.id] = _fingerprint(article)
     bands: dict[tuple[int, int], list[int]] = {}
-    for article_id, minhash in signatures.items():
-        for band, value in enumerate(neardup.bands(minhash)):
+    for article_id, fingerprint in fingerprints.items():
+        for band, value in enumerate(fingerprint.bands()):
             bands.setdefault((band, value), []).append(article_id)
     for holders in bands.values():
         for i, a in enumerate(holders):
             for b in holders[i + 1 :]:
-                if (
-                    components.find(a) != components.find(b)
-                    and neardup.similarity(signatures[a], signatures[b]) >= neardup.THRESHOLD
-                ):
+                if components.find(a) != components.find(b) and neardup.copies(fingerprints[a], fingerprints[b]):
                     components.union(a, b)
     for arrival in result.incoming:
         arrival.cluster = components.label(arrival.id)
     for article in stored.values():
         if components.label(article.id) != article.cluster:
             result.labels.setdefault(article.id, {})["cluster"] = components.label(article.id)
+
+
+def _fingerprint(article: StoredArticle) -> neardup.Fingerprint:
+    import numpy as np
+
+    return neardup.Fingerprint(np.frombuffer(article.minhash_blob, dtype=np.uint32), article.shingles)

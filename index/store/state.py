@@ -7,10 +7,6 @@ one article to a million passages reads a few rows.
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 BATCH = 500
 
@@ -43,7 +39,8 @@ class StoredArticle:
     cluster: int
     signature: str
     keys_blob: bytes
-    minhash_blob: bytes
+    minhash_blob: bytes  # uint32 hashes: index.indexer.neardup.Fingerprint with `shingles`
+    shingles: int
 
     @property
     def keys(self) -> set[int]:
@@ -51,16 +48,10 @@ class StoredArticle:
 
         return set(np.frombuffer(self.keys_blob, dtype=np.int64).tolist())
 
-    @property
-    def minhash(self) -> "np.ndarray":
-        import numpy as np
-
-        return np.frombuffer(self.minhash_blob, dtype=np.uint64)
-
 
 _COLUMNS = (
     "id, key, file, display, sha256, title, published, author, site, url, duplicate_of, story, cluster, signature, "
-    "keys, minhash"
+    "keys, minhash, shingles"
 )
 
 
