@@ -227,6 +227,63 @@ def test_an_interrupted_first_index_keeps_what_was_embedded(
     assert report.chunks_total == 80 and report.chunks_embedded == 40  # 40 of 80 were kept
 
 
+def _many(tmp_path: Path, count: int) -> Path:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(count):
+        write(folder, f"{n:02d}.txt", f"Story number {n}", f"Event {n} happened in town {n} with {n} people.")
+    return folder
+
+
+def _catalog(index_dir: Path) -> list[tuple]:
+    searcher = Searcher.open(index_dir, load_model=False)
+    try:
+        return searcher.connection.execute(
+            "SELECT a.display, a.story, a.cluster, c.paragraph, c.text FROM chunks c JOIN articles a"
+            " ON a.id = c.article ORDER BY a.display, c.start"
+        ).fetchall()
+    finally:
+        searcher.close()
+
+
+def test_a_first_build_in_batches_equals_one_in_a_single_batch(
+    tmp_path: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _many(tmp_path, 12)
+    write(folder, "copy.txt", "Story number 3", "Event 3 happened in town 3 with 3 people.")  # a copy, batch 2
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    run(whole, [folder], fake_info, FakeEncoder())
+    monkeypatch.setattr(update_module, "BUILD_BATCH", 5)
+    encoder = FakeEncoder()
+    report = run(batched, [folder], fake_info, encoder)
+    assert (report.added, report.chunks_total) == (13, 24)
+    assert _catalog(batched) == _catalog(whole)
+
+
+def test_an_interrupted_batched_first_build_keeps_its_committed_batches(
+    tmp_path: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _many(tmp_path, 12)
+    monkeypatch.setattr(update_module, "BUILD_BATCH", 5)
+    encoder = FakeEncoder()
+    real = encoder.embed_passages
+
+    def stop_in_the_third_batch(texts, spans):
+        if any("town 10 " in text or "town 11 " in text for text in texts):
+            raise _Stop()
+        return real(texts, spans)
+
+    monkeypatch.setattr(encoder, "embed_passages", stop_in_the_third_batch)
+    with pytest.raises(Interrupted):
+        run(isolated_dirs, [folder], fake_info, encoder)
+    with pytest.raises(IndexNotFound):  # nothing is shown before the build is whole
+        Searcher.open(isolated_dirs, load_model=False)
+    rest = FakeEncoder()
+    report = run(isolated_dirs, [folder], fake_info, rest)
+    assert (report.unchanged, report.added, report.chunks_total) == (10, 2, 24)
+    assert report.chunks_embedded == 4
+
+
 def test_an_interrupted_update_leaves_the_previous_index(
     corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,8 +62,8 @@ def open_target(index_dir: Path, model: ModelInfo, rebuild: bool) -> Target:
 
 
 def _unfinished(index_dir: Path, model: ModelInfo) -> Target | None:
-    """The newest store a first index or a rebuild began and never switched to, if it has vectors
-    of this model: building into it again re-embeds only what it did not commit."""
+    """The newest store a first index or a rebuild began and never switched to, if it is of this
+    model: building into it again keeps the batches it committed and the vectors it embedded."""
     try:
         current = layout.current(index_dir) if layout.exists(index_dir) else None
     except UserError:  # a damaged pointer: any store may be the unfinished one
@@ -76,8 +76,8 @@ def _unfinished(index_dir: Path, model: ModelInfo) -> Target | None:
             meta = read_meta(connection)
         except (UserError, sqlite3.DatabaseError):
             continue
-        if meta.generation == 0 and meta.fingerprint == model.fingerprint:
-            return Target(directory, connection, meta, fresh=True)
+        if meta.fingerprint == model.fingerprint:
+            return Target(directory, connection, meta, fresh=True, stored_files=state.files(connection))
         connection.close()
     return None
 

@@ -10,7 +10,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Sequence
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from index.embed.encoder import Encoder
@@ -31,6 +31,11 @@ from index.store import catalog, layout, state, writer
 from index.store.database import transaction, write_meta
 from index.store.lock import writer_lock
 from index.text.normalise import normalise
+
+# Changed files read, planned, embedded and committed together. A first build of a big folder
+# holds one batch's articles and passages in memory, not the folder's, and an interrupted build
+# keeps the batches it committed.
+BUILD_BATCH = 20_000
 
 
 class Interrupted(KeyboardInterrupt):
@@ -109,12 +114,34 @@ def _run(
         report.up_to_date = True
         _totals(store.connection, report)
         return
+    encoder = cache(make_encoder)  # loaded by the first batch with passages to embed, kept for the rest
+    for begin in range(0, max(len(to_read), 1), BUILD_BATCH):
+        first = begin == 0
+        batch = to_read[begin : begin + BUILD_BATCH]
+        _apply(store, batch, skips if first else [], gone if first else set(), encoder, progress, spread, report)
+    if store.fresh:
+        layout.switch(index_dir, store.directory)
+        layout.remove_others(index_dir, keep={store.directory})
+    _totals(store.connection, report)
+
+
+def _apply(
+    store: Target,
+    to_read: list[SourceFile],
+    skips: list[tuple[SourceFile, str]],
+    gone: set[str],
+    make_encoder: Callable[[], Encoder],
+    progress: Progress | None,
+    spread: Spread,
+    report: Report,
+) -> None:
+    """Read, plan, split, embed and commit one batch of changed files, as one transaction."""
     if progress:
         progress.reading(len(to_read))
     arrivals, doomed, files = read_files(store, to_read, report, progress, spread)
     doomed |= {a.id for a in state.articles_where(store.connection, "file", gone)}
     files += [(store_key(s.path), printable(s.display), *lstat(s.path), "skipped", reason) for s, reason in skips]
-    report.removed = len({a.file for a in state.articles_where(store.connection, "id", doomed)} & gone)
+    report.removed += len({a.file for a in state.articles_where(store.connection, "id", doomed)} & gone)
     work = plan(store.connection, arrivals, doomed)
     _reread(work)
     chunked: dict[int, Chunked] = {}
@@ -141,20 +168,26 @@ def _run(
         chunked = dict(zip(jobs, spread.map(partial(chunk_article, spread.tokens(encoder)), list(jobs.values()))))
     keys = {i: [embed_key(c.title, chunk) for chunk in c.chunks] for i, c in chunked.items()}
     items = [(c.title, chunk) for c in chunked.values() for chunk in c.chunks]
+    embedded_before = report.chunks_embedded
     vectors = (
         vectors_for(
-            store.connection, items, encoder, progress, len(chunked), lambda done: _committed(store, report, done)
+            store.connection,
+            items,
+            encoder,
+            progress,
+            len(chunked),
+            lambda done: _committed(store, report, embedded_before + done),
         )
         if encoder is not None
         else None
     )
-    report.chunks_embedded = vectors.embedded if vectors else 0
+    report.chunks_embedded = embedded_before + (vectors.embedded if vectors else 0)
     replaced = {a.key for a in state.articles_where(store.connection, "id", work.delete)}
     arriving = {a.article.key for a in work.incoming}
-    report.articles_added = len(arriving - replaced)
-    report.articles_changed = len(arriving & replaced)
-    report.articles_removed = len(replaced - arriving)
-    report.duplicates = sum(1 for a in work.incoming if a.duplicate_of is not None)
+    report.articles_added += len(arriving - replaced)
+    report.articles_changed += len(arriving & replaced)
+    report.articles_removed += len(replaced - arriving)
+    report.duplicates += sum(1 for a in work.incoming if a.duplicate_of is not None)
     store.meta = commit(
         store.connection,
         store.directory,
@@ -166,10 +199,6 @@ def _run(
         store.sweep,
     )
     _merge(store)
-    if store.fresh:
-        layout.switch(index_dir, store.directory)
-        layout.remove_others(index_dir, keep={store.directory})
-    _totals(store.connection, report)
 
 
 def _scope(store: Target, changed: Collection[Path]) -> set[str]:
