@@ -12,7 +12,7 @@ from index.ingest.read import read_articles
 
 
 def source(path: Path) -> SourceFile:
-    return SourceFile(path, path.name)
+    return SourceFile(str(path), path.name)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ warehouse orders slumped.
 
 
 def read(path: Path, display: str | None = None):
-    return read_articles(SourceFile(path, display or path.name))
+    return read_articles(SourceFile(str(path), display or path.name))
 
 
 def test_markdown_front_matter_is_metadata_and_markup_is_gone(tmp_path: Path) -> None:

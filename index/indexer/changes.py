@@ -54,8 +54,8 @@ def changes(
     stored = store.stored_files
     to_read = []
     for source in found.files:
-        known = stored.get(str(source.path))
-        if known is not None and (known.size, known.mtime_ns) == stat_of(source.path):
+        known = stored.get(source.name)
+        if known is not None and (known.size, known.mtime_ns) == stat_of(source.name):
             report.unchanged += known.state == "indexed"
             continue
         to_read.append(source)
@@ -65,12 +65,12 @@ def changes(
         if known is None or known.state != "skipped" or (known.size, known.mtime_ns) != lstat(source.path):
             skips.append((source, reason))
             report.skipped.append((printable(source.display), reason))
-    present = {str(s.path) for s in found.files} | {store_key(s.path) for s, _ in found.skipped}
+    present = {s.name for s in found.files} | {store_key(s.path) for s, _ in found.skipped}
     candidates = set(stored) if scope is None else scope & set(stored)
     return to_read, skips, candidates - present
 
 
-def stat_of(path: Path) -> tuple[int, int]:
+def stat_of(path: Path | str) -> tuple[int, int]:
     try:
         info = os.stat(path)
         return info.st_size, info.st_mtime_ns
@@ -102,7 +102,7 @@ def prepare(job: tuple[SourceFile, Read | str]) -> Prepared:
         stories, notices = _with_story(read)
     except Unreadable as error:
         return Prepared(None, unreadable=str(error))
-    return Prepared(read, [incoming(article, str(source.path), 0) for article in stories], notices)
+    return Prepared(read, [incoming(article, source.name, 0) for article in stories], notices)
 
 
 def read_files(
@@ -114,7 +114,7 @@ def read_files(
     files: list[tuple] = []
     next_id = state.next_article_id(store.connection)
     for source, prepared in _prepared(sources, spread):
-        path = str(source.path)
+        path = source.name
         known = store.stored_files.get(path)
         if prepared.read is None:
             report.skipped.append((source.display, prepared.unreadable or ""))

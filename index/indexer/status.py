@@ -95,5 +95,5 @@ def changes(meta: Meta, files: dict[str, state.FileState]) -> tuple[list[str], l
             found = discover([Path(root)], meta.excludes)
         except PathNotFound:
             continue
-        new += [f.display for f in found.files if str(f.path) not in files]
+        new += [f.display for f in found.files if f.name not in files]
     return sorted(changed), sorted(missing), sorted(new)

@@ -249,7 +249,7 @@ def _reread(work: Plan) -> None:
     for rechunk in list(work.rechunk):
         stored = rechunk.stored
         try:
-            read = read_articles(SourceFile(Path(stored.file), stored.display.split("#")[0]))
+            read = read_articles(SourceFile(stored.file, stored.display.split("#")[0]))
         except Unreadable:
             read = None
         article = next((a for a in read.articles if a.key == stored.key), None) if read else None

@@ -9,6 +9,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,18 @@ IGNORE_FILE = ".botignore"
 TEMPORARY = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload", ".partial")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
-    """A file found under an indexed folder; `display` is its path as found under that folder."""
+    """A file found under an indexed folder: `name` is its absolute path (a string: a walk of
+    180,000 files that made a Path of each would spend most of its time doing so), `display`
+    its path as found under that folder."""
 
-    path: Path
+    name: str
     display: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.name)
 
 
 @dataclass
@@ -69,22 +76,21 @@ def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None
     """
     found = Found()
     seen: set[str] = set()
-    for root in roots:
-        if not root.exists():
-            raise PathNotFound(f"Path not found: {root}")
-        patterns = (excludes or {}).get(str(root), [])
+    for given in roots:
+        if not given.exists():
+            raise PathNotFound(f"Path not found: {given}")
+        patterns = (excludes or {}).get(str(given), [])
+        root = Path(os.path.abspath(given))  # so that every path the walk yields is absolute
         single = root.is_file()
         start = len(str(root)) + 1
         for path, entry in _walk(root, patterns):
-            absolute = os.path.abspath(path)
-            if absolute in seen:
+            if path in seen:
                 continue
-            seen.add(absolute)
-            # strings, not pathlib, per file: a walk of 180,000 files is dominated by Path objects
+            seen.add(path)
             display = root.name if single else f"{root.name}/{path[start:]}".replace(os.sep, "/")
-            source = SourceFile(Path(absolute), display)
-            found.add(source, _entry_skip_reason(path, entry) if entry is not None else skip_reason(Path(path)))
-    found.files.sort(key=lambda f: f.display)
+            reason = _entry_skip_reason(path, entry) if entry is not None else skip_reason(Path(path))
+            found.add(SourceFile(path, display), reason)
+    found.files.sort(key=attrgetter("display"))
     return found
 
 
@@ -106,12 +112,12 @@ def discover_changed(
             for source in walked.files:
                 if source.path not in seen and not excluded(source.path, root, excludes):
                     seen.add(source.path)
-                    found.files.append(SourceFile(source.path, display_of(source.path, root)))
+                    found.files.append(SourceFile(source.name, display_of(source.path, root)))
             continue
         if absolute in seen or is_temporary(absolute.name) or excluded(absolute, root, excludes):
             continue
         seen.add(absolute)
-        found.add(SourceFile(absolute, display_of(absolute, root)), skip_reason(absolute))
+        found.add(SourceFile(str(absolute), display_of(absolute, root)), skip_reason(absolute))
     found.files.sort(key=lambda f: f.display)
     return found
 
@@ -201,14 +207,16 @@ def _walk(root: Path, patterns: Sequence[str]) -> Iterator[tuple[str, "os.DirEnt
                 rules.append((here, _spec(lines)))
             except OSError:
                 pass
+        # each rule's folder as the prefix its paths are matched below (strings: once per file)
+        prefixes = [(len(str(base)) + 1, spec) for base, spec in rules]
         folders = []
         for entry in entries:
             if _is_folder(entry):
                 if not (entry.is_symlink() or entry.name.startswith(".")) and not (
-                    rules and _excluded(here / entry.name, rules, True)
+                    prefixes and _matched(entry.path, prefixes, True)
                 ):
                     folders.append(entry.path)
-            elif not is_temporary(entry.name) and not (rules and _excluded(here / entry.name, rules, False)):
+            elif not is_temporary(entry.name) and not (prefixes and _matched(entry.path, prefixes, False)):
                 yield entry.path, entry
         pending.extend(reversed(folders))
 
@@ -225,6 +233,13 @@ def _spec(lines: Sequence[str]) -> "pathspec.PathSpec":
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _matched(path: str, prefixes: list[tuple[int, "pathspec.PathSpec"]], directory: bool) -> bool:
+    """_excluded for a path the walk found below every rule's folder."""
+    relative = path.replace(os.sep, "/")
+    suffix = "/" if directory else ""
+    return any(spec.match_file(relative[start:] + suffix) for start, spec in prefixes)
 
 
 def _excluded(path: Path, rules: list[tuple[Path, "pathspec.PathSpec"]], directory: bool) -> bool:
