@@ -122,3 +122,32 @@ def test_a_model_saved_by_the_installed_sentence_transformers_indexes(tmp_path: 
     (saved / "config.json").write_text((saved / "config.json").read_text() + " ")
     changed = runner.invoke(app, ["ask", "Who is the Foreign Ministry spokesman?"])
     assert changed.exit_code == 1 and "has changed since the index was built" in changed.output
+
+
+def test_a_model_without_token_types_embeds_as_sentence_transformers_does(tmp_path: Path, real_encoder) -> None:
+    """MPNet (all-mpnet-base-v2's architecture) takes no token_type_ids: the export has no such input."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import AutoTokenizer, MPNetConfig, MPNetModel
+
+    from index.embed.load import load_encoder
+
+    hub = tmp_path / "tiny-mpnet"
+    config = MPNetConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+    )
+    MPNetModel(config).save_pretrained(hub)
+    AutoTokenizer.from_pretrained(str(model_info().path)).save_pretrained(hub)
+    transformer = models.Transformer(str(hub), max_seq_length=128)
+    saved = tmp_path / "saved"
+    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu").save(str(saved))
+    texts = ["Putin said talks must go on.", "A short one."]
+    expected = SentenceTransformer(str(saved), device="cpu").encode(texts, normalize_embeddings=True)
+    encoder = load_encoder(model_info(saved))
+    assert np.allclose(encoder.embed(texts), expected, atol=1e-4)

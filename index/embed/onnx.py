@@ -88,6 +88,10 @@ class OnnxEncoder(Tokenizing):
         vectors = vectors.reshape(len(texts), self.dim)
         return vectors, span_vectors(states, vectors, spans, self.dim)
 
+    def _inputs(self) -> list[str]:
+        """The inputs the exported graph takes: a model with no token types (MPNet) has none."""
+        return [given.name for given in self.session.get_inputs()]
+
     def _token_states(self, texts: Sequence[str]) -> "list[tuple[np.ndarray, list]]":
         """(hidden states, character offsets) of each text's word pieces, in the window."""
         import numpy as np
@@ -104,9 +108,8 @@ class OnnxEncoder(Tokenizing):
                 piece = truncate(encodings[i].ids, width)
                 ids[row, : len(piece)] = piece
                 mask[row, : len(piece)] = 1
-            hidden = self.session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, {name: feed[name] for name in self._inputs()})[0]
             for row, i in enumerate(batch):
                 length = int(mask[row].sum())
                 out[i] = (hidden[row, :length], truncate(encodings[i].offsets, length))
