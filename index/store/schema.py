@@ -37,6 +37,10 @@ CREATE TABLE articles (
 CREATE INDEX articles_by_file ON articles(file);
 CREATE INDEX articles_by_cluster ON articles(cluster);
 CREATE INDEX articles_by_story ON articles(story);
+-- for the totals `bot index`, `bot status` and the chat banner show, without reading every row
+CREATE INDEX articles_by_copy ON articles(duplicate_of);
+CREATE INDEX articles_by_published ON articles(published);
+CREATE INDEX files_by_state ON files(state);
 
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,             -- the id in the search segments
