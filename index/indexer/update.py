@@ -3,7 +3,8 @@
 Only files whose size or mtime changed are read; only passages whose text is new are embedded
 (their vectors are committed batch by batch, so an interrupted run resumes where it stopped);
 the change becomes visible in one SQLite transaction that also records a small new search
-segment. A rebuild writes a new store beside the old one and switches to it at the end.
+segment (a change of more than BUILD_BATCH files, in one such transaction per batch). A first
+index or a rebuild writes a new store beside the old one and switches to it at the end.
 """
 
 import os
@@ -198,6 +199,7 @@ def _apply(
         gone,
         store.sweep,
     )
+    store.sweep = False  # what an earlier run left is gone with the first batch's commit
     _merge(store)
 
 
