@@ -35,7 +35,8 @@ def build(vectors: "np.ndarray", ids: "np.ndarray", path: Path) -> dict:
     n, dim = vectors.shape
     lists = 1 << max(4, int(np.log2(4 * np.sqrt(n))))
     sub = next(m for m in (dim // 8, dim // 4, dim // 2, dim) if m and dim % m == 0)
-    index = faiss.index_factory(dim, f"IVF{lists},PQ{sub}x8", faiss.METRIC_INNER_PRODUCT)
+    # "np": no polysemous training, which search never uses and which took 2 of every 2.3 min to train
+    index = faiss.index_factory(dim, f"IVF{lists},PQ{sub}x8np", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     sample = vectors[np.sort(rng.choice(n, min(n, lists * TRAIN_PER_LIST), replace=False))]
     index.train(sample)
