@@ -124,10 +124,7 @@ def main() -> None:
 
 def _similarity(first: neardup.Fingerprint, second: neardup.Fingerprint) -> float:
     """The containment neardup.copies compares with its threshold; 0 for sizes it never merges."""
-    smaller, larger = sorted((first.shingles, second.shingles))
-    if first.empty or second.empty or smaller < neardup.SMALLEST_SHARE * larger:
-        return 0.0
-    return neardup.containment(first, second)
+    return neardup.containment(first, second) if neardup.comparable(first, second) else 0.0
 
 
 def end_to_end(corpus: Path, variants: dict[str, str]) -> None:

@@ -49,6 +49,13 @@ class Fingerprint:
     hashes: "np.ndarray"
     shingles: int
 
+    @classmethod
+    def stored(cls, blob: bytes, shingles: int) -> "Fingerprint":
+        """A fingerprint as the store keeps it: the hashes' bytes and the run count."""
+        import numpy as np
+
+        return cls(np.frombuffer(blob, dtype=np.uint32), shingles)
+
     def bands(self) -> list[int]:
         """One signed 64-bit hash per band of the signature."""
         return [
@@ -93,9 +100,12 @@ def containment(first: Fingerprint, second: Fingerprint) -> float:
     return min(1.0, shared / min(first.shingles, second.shingles))
 
 
+def comparable(first: Fingerprint, second: Fingerprint) -> bool:
+    """Whether two articles are of sizes that can be copies (neither empty, within SMALLEST_SHARE)."""
+    smaller, larger = sorted((first.shingles, second.shingles))
+    return smaller > 0 and smaller >= SMALLEST_SHARE * larger
+
+
 def copies(first: Fingerprint, second: Fingerprint) -> bool:
     """Whether two articles tell one story in near-identical words."""
-    if first.empty or second.empty:
-        return False
-    smaller, larger = sorted((first.shingles, second.shingles))
-    return smaller >= SMALLEST_SHARE * larger and containment(first, second) >= THRESHOLD
+    return comparable(first, second) and containment(first, second) >= THRESHOLD

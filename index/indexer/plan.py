@@ -246,7 +246,7 @@ def _clusters(connection: "sqlite3.Connection", result: Plan) -> None:
         if article.cluster not in touched:
             components.union(article.id, article.cluster)
         if (article.id in candidates or article.cluster in touched) and article.shingles:
-            fingerprints[article.id] = _fingerprint(article)
+            fingerprints[article.id] = neardup.Fingerprint.stored(article.minhash_blob, article.shingles)
     bands: dict[tuple[int, int], list[int]] = {}
     for article_id, fingerprint in fingerprints.items():
         for band, value in enumerate(fingerprint.bands()):
@@ -261,9 +261,3 @@ def _clusters(connection: "sqlite3.Connection", result: Plan) -> None:
     for article in stored.values():
         if components.label(article.id) != article.cluster:
             result.labels.setdefault(article.id, {})["cluster"] = components.label(article.id)
-
-
-def _fingerprint(article: StoredArticle) -> neardup.Fingerprint:
-    import numpy as np
-
-    return neardup.Fingerprint(np.frombuffer(article.minhash_blob, dtype=np.uint32), article.shingles)

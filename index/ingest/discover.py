@@ -207,8 +207,7 @@ def _walk(root: Path, patterns: Sequence[str]) -> Iterator[tuple[str, "os.DirEnt
                 rules.append((here, _spec(lines)))
             except OSError:
                 pass
-        # each rule's folder as the prefix its paths are matched below (strings: once per file)
-        prefixes = [(len(str(base)) + 1, spec) for base, spec in rules]
+        prefixes = _prefixes(rules)
         folders = []
         for entry in entries:
             if _is_folder(entry):
@@ -236,15 +235,17 @@ def _spec(lines: Sequence[str]) -> "pathspec.PathSpec":
 
 
 def _matched(path: str, prefixes: list[tuple[int, "pathspec.PathSpec"]], directory: bool) -> bool:
-    """_excluded for a path the walk found below every rule's folder."""
+    """Whether a path below every rule's folder is excluded by one of the rules."""
     relative = path.replace(os.sep, "/")
     suffix = "/" if directory else ""
     return any(spec.match_file(relative[start:] + suffix) for start, spec in prefixes)
 
 
 def _excluded(path: Path, rules: list[tuple[Path, "pathspec.PathSpec"]], directory: bool) -> bool:
-    for base, spec in rules:
-        relative = path.relative_to(base).as_posix() + ("/" if directory else "")
-        if spec.match_file(relative):
-            return True
-    return False
+    return _matched(str(path), _prefixes(rules), directory)
+
+
+def _prefixes(rules: list[tuple[Path, "pathspec.PathSpec"]]) -> list[tuple[int, "pathspec.PathSpec"]]:
+    """Each rule's folder as the length of the prefix its paths are matched below (strings: a
+    walk matches every file)."""
+    return [(len(str(base)) + 1, spec) for base, spec in rules]
