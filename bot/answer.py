@@ -197,7 +197,7 @@ def _refusal(searcher: Searcher, found: Results) -> str:
     from index.store import catalog
 
     with searcher.snapshot() as connection:
-        articles = int(catalog.counts(connection)["articles"])  # type: ignore[call-overload]
+        articles = catalog.article_count(connection)
     closest = found.hits[0].title if found.hits else None
     line = f"Nothing in the {articles:,} indexed articles answers this"
     return f"{line}; the closest is “{closest}”." if closest else f"{line}."

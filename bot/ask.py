@@ -30,8 +30,8 @@ def stale_notice(searcher: Searcher) -> str | None:
     with searcher.snapshot() as connection:
         if connection.execute("SELECT count(*) FROM files").fetchone()[0] > STALE_CHECK_FILES:
             return None
-        files = state.files(connection)
-    changed, missing, new = changes(searcher.meta, files)
+        files, shown = state.files(connection), state.displays(connection)
+    changed, missing, new = changes(searcher.meta, files, shown)
     count = len(changed) + len(missing) + len(new)
     if not count:
         return None

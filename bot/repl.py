@@ -73,7 +73,7 @@ def _count(searcher: Searcher) -> int:
     from index.store import catalog
 
     with searcher.snapshot() as connection:
-        return int(catalog.counts(connection)["articles"])  # type: ignore[call-overload]
+        return catalog.article_count(connection)
 
 
 def _ask(state: ChatState, question: str) -> Any:

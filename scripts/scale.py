@@ -75,7 +75,7 @@ def question_docs() -> set[str]:
 
 
 def pool_rows(store_index: Path, excluded: set[str]) -> list[tuple[str, bytes, bytes, bytes]]:
-    """(passage text, float16 vector, spans, sentence vectors) of every passage of an index's
+    """(passage text, packed vector (store.codec), spans, sentence vectors) of every passage of an index's
     articles outside `excluded`."""
     from index.store import layout
 

@@ -76,7 +76,7 @@ def labelled(searcher, asked: Asked, settings: Settings):
     vector = searcher.encoder.embed([asked.case.question])[0]
     question = Question.of(asked.case.question, vector, searcher.bm25, searcher.stopwords)
     with searcher.snapshot():
-        candidates, rows, best = gather(searcher, asked.case.question, vector, settings, None)
+        candidates, rows, best = gather(searcher, question.term_weights, vector, settings, None)
     labels = [
         float(
             asked.case.answerable
@@ -85,8 +85,6 @@ def labelled(searcher, asked: Asked, settings: Settings):
         )
         for c in candidates
     ]
-    copies = {c.id for c in candidates if rows[c.id].article.display != asked.case.doc}
-    del copies
     return question, candidates, labels, best
 
 

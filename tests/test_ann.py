@@ -2,17 +2,25 @@
 
 from pathlib import Path
 
-from index.ann import ivf
+import pytest
+
+from index.ann import ivf, source
+from index.ann.source import InMemory
 
 
-def test_an_ivf_segment_finds_each_vector_and_records_its_calibration(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [700, source.CHUNK])
+def test_an_ivf_segment_finds_each_vector_and_records_its_calibration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Built from vectors read a chunk at a time (as a merge reads the store) or all at once."""
     import numpy as np
 
+    monkeypatch.setattr(source, "CHUNK", chunk)
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((4000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     ids = np.arange(100, 4100, dtype=np.int64)
-    params = ivf.build(vectors, ids, tmp_path / "dense.faiss")
+    params = ivf.build(InMemory(vectors, ids), tmp_path / "dense.faiss")
     assert params["kind"] == "ivfpq" and params["lists"] >= 16
     assert params["lists"] // ivf.MIN_PROBE_SHARE <= params["nprobe"] <= params["lists"]
     assert 0.0 < params["probe_recall_at_10"] <= 1.0

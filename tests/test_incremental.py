@@ -129,6 +129,96 @@ def test_deleting_every_file_leaves_an_empty_index_that_never_answers(
     assert result.abstained and not result.sources
 
 
+def folder_rows(index_dir: Path) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """(the folders table, the same recomputed from the files table)."""
+    from index.store import folders
+
+    searcher = Searcher.open(index_dir, load_model=False)
+    try:
+        rows = searcher.connection.execute("SELECT path, size, mtime_ns, state FROM files").fetchall()
+        stored = folders.known(searcher.connection)
+    finally:
+        searcher.close()
+    by_folder: dict[str, list[tuple[str, int, int, str]]] = {}
+    for row in rows:
+        by_folder.setdefault(os.path.dirname(row[0]), []).append(row)
+    expected = {
+        folder: (
+            folders.signature((os.path.basename(p), size, mtime) for p, size, mtime, _ in held),
+            sum(state == "indexed" for *_, state in held),
+        )
+        for folder, held in by_folder.items()
+    }
+    return stored, expected
+
+
+def test_an_update_passes_over_unchanged_folders_yet_sees_every_change(
+    corpus: Path, isolated_dirs: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folder signatures (store.folders): a no-op reads no file rows; an edit that keeps the size,
+    a deletion, an addition and a new exclusion are each still seen."""
+    from index.store import folders
+
+    (corpus / "sub").mkdir()
+    write(corpus / "sub", "c.txt", "Museum reopens", "The city museum reopened with a dinosaur exhibition.")
+    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
+    run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    loaded: list[set[str]] = []
+    real = folders.files_in
+    monkeypatch.setattr(folders, "files_in", lambda c, names: loaded.append(set(names)) or real(c, names))
+    report = run(isolated_dirs, [], fake_info, FakeEncoder())
+    assert report.up_to_date and report.unchanged == 3 and loaded == [set()]
+    stat = (corpus / "a.txt").stat()
+    os.utime(corpus / "a.txt", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    report = run(isolated_dirs, [], fake_info, FakeEncoder())
+    assert not report.up_to_date and loaded[-1] == {str(corpus)}
+    (corpus / "sub" / "c.txt").unlink()
+    assert run(isolated_dirs, [], fake_info, FakeEncoder()).removed == 1
+    write(corpus / "sub", "d.txt", "Bridge opens", "The old bridge reopened to traffic on Tuesday.")
+    assert run(isolated_dirs, [], fake_info, FakeEncoder()).added == 1
+    (corpus / ".botignore").write_text("b.txt\n")
+    assert run(isolated_dirs, [], fake_info, FakeEncoder()).removed == 1
+    stored, expected = folder_rows(isolated_dirs)
+    assert stored == expected and set(stored) == {str(corpus), str(corpus / "sub")}
+    assert run(isolated_dirs, [], fake_info, FakeEncoder()).up_to_date
+
+
+def test_two_folders_of_one_name_are_indexed_together(tmp_path: Path, isolated_dirs: Path, fake_info) -> None:
+    """Their files share display paths ("news/a.txt"), not identities."""
+    first, second = tmp_path / "one" / "news", tmp_path / "two" / "news"
+    for folder, body in ((first, "Farmers brought pumpkins to the fair."), (second, "Drivers ended the strike.")):
+        folder.mkdir(parents=True)
+        write(folder, "a.txt", "Local news", body)
+    report = run(isolated_dirs, [first, second], fake_info, FakeEncoder())
+    assert (report.added, report.documents) == (2, 2)
+    searcher = Searcher.open(isolated_dirs, load_model=False)
+    try:
+        rows = searcher.connection.execute("SELECT key, display FROM articles ORDER BY key").fetchall()
+    finally:
+        searcher.close()
+    assert rows == [(str(first / "a.txt"), "news/a.txt"), (str(second / "a.txt"), "news/a.txt")]
+
+
+def test_a_deleted_or_changed_article_leaves_no_copy_bands_or_sentence_keys(
+    corpus: Path, isolated_dirs: Path, fake_info
+) -> None:
+    """Both tables are emptied by primary key, from the article's stored signature and keys, so
+    what is left must be exactly the live articles' rows."""
+    run(isolated_dirs, [corpus], fake_info, FakeEncoder())
+    write(corpus, "b.txt", "Railway strike ends", "Train drivers ended the walkout after a new pay offer.")
+    (corpus / "a.txt").unlink()
+    run(isolated_dirs, [], fake_info, FakeEncoder())
+    searcher = Searcher.open(isolated_dirs, load_model=False)
+    try:
+        db = searcher.connection
+        (article,) = [row[0] for row in db.execute("SELECT id FROM articles")]
+        assert {row[0] for row in db.execute("SELECT DISTINCT article FROM lsh")} == {article}
+        assert db.execute("SELECT count(*) FROM lsh").fetchone()[0] == 32
+        assert {row[0] for row in db.execute("SELECT DISTINCT article FROM sentence_keys")} == {article}
+    finally:
+        searcher.close()
+
+
 @pytest.mark.parametrize("contents", [{}, {"report.pdf": b"%PDF-1.4", "notes.docx": b"PK\x03\x04"}])
 def test_a_folder_without_articles_gives_a_valid_empty_index(
     tmp_path: Path, isolated_dirs: Path, fake_info, contents: dict

@@ -3,17 +3,18 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index.ann.source import VectorSource, chunks
+
 if TYPE_CHECKING:
     import faiss
-    import numpy as np
 
 
-def build(vectors: "np.ndarray", ids: "np.ndarray", path: Path) -> dict:
+def build(source: VectorSource, path: Path) -> dict:
     import faiss
 
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-    if len(ids):
-        index.add_with_ids(vectors, ids)
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(source.dim))
+    for begin, vectors in chunks(source):
+        index.add_with_ids(vectors, source.ids[begin : begin + len(vectors)])
     faiss.write_index(index, str(path))
     return {"kind": "flat"}
 

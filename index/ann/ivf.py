@@ -3,10 +3,10 @@ exactly with the canonical vectors.
 
 An inverted file of about 4·√n lists, each vector kept as 8-bit codes of dim/8 sub-vectors
 (48 bytes for 384 dimensions: a million vectors in 56 MB, read in well under a second). How many
-lists a query visits (nprobe) is set when the segment is built: the smallest power of two whose
-re-scored top 10 matches exact search for at least RECALL_GOAL of probe queries (stored vectors
-moved away from themselves), and never fewer than a quarter of the lists; it is recorded with
-the probes' recall.
+lists a query visits (nprobe) is set when the segment is built: a quarter of the lists, or twice
+that, and so on, the first whose re-scored top 10 matches exact search for at least RECALL_GOAL
+of probe queries (stored vectors moved away from themselves); it is recorded with the probes'
+recall. The vectors are read a chunk at a time (ann.source), never all at once.
 
 Why the floor and CANDIDATES: on 869,300 passages (scripts/scale.py) real questions are harder
 than any probe. Their recall@10 against exact search was 0.907 with 200 candidates even visiting
@@ -16,6 +16,8 @@ candidates at nprobe 32 / 128 / 512 (of 2,048), while the probes reached 0.994 a
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from index.ann.source import VectorSource, chunks
 
 if TYPE_CHECKING:
     import faiss
@@ -28,57 +30,71 @@ PROBES = 200
 TRAIN_PER_LIST = 40
 
 
-def build(vectors: "np.ndarray", ids: "np.ndarray", path: Path) -> dict:
+def build(source: VectorSource, path: Path) -> dict:
     import faiss
     import numpy as np
 
-    n, dim = vectors.shape
+    n, dim = len(source.ids), source.dim
     lists = 1 << max(4, int(np.log2(4 * np.sqrt(n))))
     sub = next(m for m in (dim // 8, dim // 4, dim // 2, dim) if m and dim % m == 0)
     # "np": no polysemous training, which search never uses and which took 2 of every 2.3 min to train
     index = faiss.index_factory(dim, f"IVF{lists},PQ{sub}x8np", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
-    sample = vectors[np.sort(rng.choice(n, min(n, lists * TRAIN_PER_LIST), replace=False))]
-    index.train(sample)
-    index.add_with_ids(vectors, ids)
-    nprobe, recall = _calibrate(index, vectors, ids, rng)
-    nprobe = max(nprobe, lists // MIN_PROBE_SHARE)
+    index.train(source.read(np.sort(rng.choice(n, min(n, lists * TRAIN_PER_LIST), replace=False))))
+    for begin, vectors in chunks(source):
+        index.add_with_ids(vectors, source.ids[begin : begin + len(vectors)])
+    nprobe, recall = _calibrate(index, source, rng)
     faiss.write_index(index, str(path))
     return {"kind": "ivfpq", "lists": lists, "subvectors": sub, "nprobe": nprobe, "probe_recall_at_10": recall}
 
 
-def _calibrate(
-    index: "faiss.Index", vectors: "np.ndarray", ids: "np.ndarray", rng: "np.random.Generator"
-) -> tuple[int, float]:
+def _calibrate(index: "faiss.Index", source: VectorSource, rng: "np.random.Generator") -> tuple[int, float]:
+    """(nprobe, the probes' recall@10 at it): the first of lists/MIN_PROBE_SHARE, twice that, ...
+    all lists, whose re-scored candidates reach RECALL_GOAL. Every level is searched first, so
+    that one pass over the vectors, a chunk at a time, gives both the exact top 10 and the exact
+    score of every candidate."""
     import faiss
     import numpy as np
 
-    picked = rng.choice(len(vectors), PROBES, replace=False)
-    probes = vectors[picked] + rng.standard_normal((PROBES, vectors.shape[1])).astype(np.float32) / np.sqrt(
-        vectors.shape[1]
-    )
+    n = len(source.ids)
+    probes = source.read(rng.choice(n, min(PROBES, n), replace=False))
+    probes = probes + rng.standard_normal(probes.shape).astype(np.float32) / np.sqrt(probes.shape[1])
     probes /= np.linalg.norm(probes, axis=1, keepdims=True)
-    # brute force over the vectors in place: a flat index of them would copy them all
-    _, truth = faiss.knn(probes, vectors, 10, metric=faiss.METRIC_INNER_PRODUCT)
-    position = {int(chunk_id): row for row, chunk_id in enumerate(ids.tolist())}
     ivf = faiss.extract_index_ivf(index)
-    recall = 0.0
-    nprobe = 1
-    while nprobe <= ivf.nlist:
+    levels = [max(1, ivf.nlist // MIN_PROBE_SHARE)]
+    while levels[-1] < ivf.nlist:
+        levels.append(min(2 * levels[-1], ivf.nlist))
+    by_id = np.argsort(source.ids)
+    found = []
+    for nprobe in levels:
         ivf.nprobe = nprobe
-        _, found = index.search(probes, CANDIDATES)
+        _, ids = index.search(probes, min(CANDIDATES, n))
+        found.append(np.where(ids >= 0, by_id[np.searchsorted(source.ids, ids, sorter=by_id).clip(0, n - 1)], -1))
+    union = [np.unique(np.concatenate([f[row] for f in found])) for row in range(len(probes))]
+    union = [u[u >= 0] for u in union]
+    exact = [np.zeros(len(u), dtype=np.float32) for u in union]
+    best = np.full((len(probes), 10), -np.inf, dtype=np.float32)
+    truth = np.full((len(probes), 10), -1, dtype=np.int64)
+    for begin, vectors in chunks(source):
+        scores = probes @ vectors.T
+        for row, positions in enumerate(union):
+            low, high = np.searchsorted(positions, [begin, begin + len(vectors)])
+            exact[row][low:high] = scores[row, positions[low:high] - begin]
+        pooled = np.concatenate([best, scores], axis=1)
+        where = np.concatenate([truth, np.broadcast_to(np.arange(begin, begin + len(vectors)), scores.shape)], axis=1)
+        top = np.argpartition(-pooled, 9, axis=1)[:, :10]
+        best, truth = np.take_along_axis(pooled, top, axis=1), np.take_along_axis(where, top, axis=1)
+    recall = 0.0
+    for nprobe, candidates in zip(levels, found):
         hits = 0
-        for row, candidates in enumerate(found):
-            rows = [position[int(c)] for c in candidates if c >= 0]
-            rescored: np.ndarray | list[int] = (
-                np.asarray(rows)[np.argsort(-(vectors[rows] @ probes[row]))[:10]] if rows else []
-            )
-            hits += len(set(np.asarray(rescored).tolist()) & set(truth[row].tolist()))
-        recall = hits / (10 * PROBES)
+        for row, positions in enumerate(candidates):
+            positions = positions[positions >= 0]
+            scores = exact[row][np.searchsorted(union[row], positions)]
+            hits += len(set(positions[np.argsort(-scores, kind="stable")[:10]].tolist()) & set(truth[row].tolist()))
+        recall = hits / (10 * len(probes))
         if recall >= RECALL_GOAL:
-            break
-        nprobe *= 2
-    return min(nprobe, ivf.nlist), recall
+            return nprobe, recall
+    return levels[-1], recall
 
 
 def open_index(path: Path, params: dict) -> "faiss.Index":

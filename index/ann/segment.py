@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.ann import flat, ivf
+from index.ann.source import VectorSource
 
 if TYPE_CHECKING:
     import faiss
@@ -19,10 +20,10 @@ FLAT_LIMIT = 200_000
 KINDS: dict[str, Any] = {"flat": flat, "ivfpq": ivf}
 
 
-def build(vectors: "np.ndarray", ids: "np.ndarray", path: Path) -> dict:
-    """Write a segment of these vectors (float32, normalised) keyed by chunk id; returns its params."""
-    kind = flat if len(ids) < FLAT_LIMIT else ivf
-    return kind.build(vectors, ids, path)
+def build(source: VectorSource, path: Path) -> dict:
+    """Write a segment of the source's vectors; returns its params."""
+    kind = flat if len(source.ids) < FLAT_LIMIT else ivf
+    return kind.build(source, path)
 
 
 @dataclass

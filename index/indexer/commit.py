@@ -2,19 +2,18 @@
 to is on disk. Killed before it, the store is as it was (plus vectors the next run reuses, and
 orphan segment files the next writer deletes); after it, the update is whole."""
 
-import json
 import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.indexer import segments
+from index.indexer import neardup, segments
 from index.indexer.plan import Plan
 from index.indexer.process import Chunked
 from index.scoring.bm25 import SegmentWriter
 from index.scoring.tokenise import term_counts
-from index.store import codec, writer
+from index.store import codec, state, writer
 from index.store.database import Meta, transaction, write_meta
 from index.text.split import embed_text
 
@@ -65,7 +64,13 @@ def commit(
         params = segments.write(store_dir, segment, np.asarray(ids, dtype=np.int64), matrix, terms)
     generation = meta.generation + 1
     with transaction(connection):
-        dropped_vectors = writer.delete_articles(connection, plan.delete)
+        leaving = state.articles_where(connection, "id", plan.delete)
+        bands = [
+            (band, value, a.id)
+            for a in leaving
+            for band, value in enumerate(neardup.Fingerprint.stored(a.minhash_blob, a.shingles).bands())
+        ]
+        dropped_vectors = writer.delete_articles(connection, plan.delete, bands)
         dropped_vectors |= writer.drop_chunks(connection, plan.demote | {r.stored.id for r in plan.rechunk})
         for article in plan.incoming:
             processed = passages.chunked.get(article.id)
@@ -132,9 +137,10 @@ def _stem(display: str) -> str:
     return Path(display.split("#")[0]).stem.replace("_", " ")
 
 
-def _dropped(reader: list, chunked: Chunked | None) -> str:
-    """JSON of what was left out: the reader's (page furniture, front matter), then the cleaner's."""
+def _dropped(reader: list, chunked: Chunked | None) -> bytes:
+    """What was left out, the reader's (page furniture, front matter) then the cleaner's, as
+    store.catalog.dropped reads it."""
     kept = [list(pair) for pair in reader]
     if chunked:
         kept += [[d.text, d.why] for d in chunked.cleaned.dropped]
-    return json.dumps(kept, ensure_ascii=False)
+    return codec.pack_json(kept)

@@ -89,7 +89,7 @@ def embed_key(title: str, chunk: Chunk) -> bytes:
 
 @dataclass
 class Vectors:
-    """Per embed key: the vector row's id and its float16 passage vector."""
+    """Per embed key: the vector row's id and its packed passage vector (store.codec)."""
 
     known: dict[bytes, tuple[int, bytes]]
     embedded: int

@@ -52,12 +52,13 @@ def status(index_dir: Path, connection: sqlite3.Connection | None = None) -> Sta
             meta = read_meta(connection)
             totals = catalog.counts(connection)
             files = state.files(connection)
+            shown = state.displays(connection)
     except sqlite3.DatabaseError as error:
         raise IndexCorrupt(f"{layout.DATABASE}: {error}") from None
     finally:
         if own:
             connection.close()
-    changed, missing, new = changes(meta, files)
+    changed, missing, new = changes(meta, files, shown)
     size = sum(f.stat().st_size for f in store_dir.rglob("*") if f.is_file())
     return Status(
         index_dir=str(index_dir),
@@ -77,18 +78,21 @@ def status(index_dir: Path, connection: sqlite3.Connection | None = None) -> Sta
     )
 
 
-def changes(meta: Meta, files: dict[str, state.FileState]) -> tuple[list[str], list[str], list[str]]:
-    """(changed, missing, new) display paths: what `bot index` would read or drop now."""
+def changes(
+    meta: Meta, files: dict[str, state.FileState], shown: dict[str, str]
+) -> tuple[list[str], list[str], list[str]]:
+    """(changed, missing, new) display paths (`shown`: each stored file's): what `bot index`
+    would read or drop now."""
     changed, missing = [], []
     for path, known in files.items():
         try:
             info = os.stat(path) if known.state != "skipped" else os.lstat(path)
         except OSError:
             if known.state == "indexed":
-                missing.append(known.display)
+                missing.append(shown[path])
             continue
         if (info.st_size, info.st_mtime_ns) != (known.size, known.mtime_ns):
-            changed.append(known.display)
+            changed.append(shown[path])
     new = []
     for root in meta.roots:
         try:

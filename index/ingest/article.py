@@ -18,7 +18,9 @@ class Metadata:
 class Article:
     """One article from a file (a feed file holds several).
 
-    `key` and `display` name it: the file's, with `#<entry id>` for a feed entry. `text` is the
+    `key` identifies it in the store: the file's absolute path (two folders of one name, indexed
+    together, hold different files of one display path), with `#<entry id>` for a feed entry.
+    `display` names it to the user: the file's path under its folder. `text` is the
     article as plain text, paragraphs separated by blank lines; `dropped` is what the reader
     left out (page furniture, front matter) and why; `notices` are one-line problems worth
     telling the user (an unparseable date, say) that did not stop the article being read.

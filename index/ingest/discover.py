@@ -7,7 +7,7 @@ folder, and `.botignore` files, each applying to the folder it sits in and below
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -26,6 +26,9 @@ SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
 IGNORE_FILE = ".botignore"
 # Editors' and downloaders' files that are never finished articles.
 TEMPORARY = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload", ".partial")
+
+
+Unchanged = Callable[[str, "list[os.DirEntry[str]]"], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class Found:
 
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[tuple[SourceFile, str]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # folders passed over as the caller asked
 
     def add(self, source: SourceFile, reason: str | None) -> None:
         """A file found: a candidate, or skipped for `reason`."""
@@ -67,11 +71,16 @@ def is_temporary(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(TEMPORARY)
 
 
-def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None) -> Found:
+def discover(
+    roots: Iterable[Path], excludes: dict[str, list[str]] | None = None, unchanged: Unchanged | None = None
+) -> Found:
     """Every article file under the roots, plus those skipped by name.
 
     Args:
         excludes: folder -> gitignore patterns given with --exclude for that folder.
+        unchanged: says, from a folder's path and its files' entries, that nothing in it changed
+            since the caller last looked: its files are then left out, and the folder listed in
+            Found.unchanged.
     Directories are walked without following symlinks, so a symlink loop cannot hang us.
     """
     found = Found()
@@ -82,12 +91,14 @@ def discover(roots: Iterable[Path], excludes: dict[str, list[str]] | None = None
         patterns = (excludes or {}).get(str(given), [])
         root = Path(os.path.abspath(given))  # so that every path the walk yields is absolute
         single = root.is_file()
-        start = len(str(root)) + 1
-        for path, entry in _walk(root, patterns):
+        start, prefix = len(str(root)) + 1, f"{root.name}/"
+        for path, entry in _walk(root, patterns, unchanged, found.unchanged):
             if path in seen:
                 continue
             seen.add(path)
-            display = root.name if single else f"{root.name}/{path[start:]}".replace(os.sep, "/")
+            display = root.name if single else prefix + path[start:]
+            if os.sep != "/":
+                display = display.replace(os.sep, "/")
             reason = _entry_skip_reason(path, entry) if entry is not None else skip_reason(Path(path))
             found.add(SourceFile(path, display), reason)
     found.files.sort(key=attrgetter("display"))
@@ -173,18 +184,22 @@ def _utf8(name: str) -> bool:
 
 def _entry_skip_reason(path: str, entry: os.DirEntry[str]) -> str | None:
     """skip_reason from what the directory listing already says (no stat for a plain file)."""
-    if not _utf8(path):
+    if not (path.isascii() or _utf8(path)):
         return "file name is not valid UTF-8; rename the file"
-    if os.path.splitext(entry.name)[1].lower() not in SUFFIXES:
+    dot = entry.name.rfind(".")  # the walk has left out names starting with a dot
+    if (entry.name[dot:].lower() if dot > 0 else "") not in SUFFIXES:
         return "not an article file (.txt, .md, .html, .rss, .atom, .xml)"
     if entry.is_symlink():
         return skip_reason(Path(path))
     return None if entry.is_file(follow_symlinks=False) else "not a regular file"
 
 
-def _walk(root: Path, patterns: Sequence[str]) -> Iterator[tuple[str, "os.DirEntry[str] | None"]]:
+def _walk(
+    root: Path, patterns: Sequence[str], unchanged: Unchanged | None = None, passed: list[str] | None = None
+) -> Iterator[tuple[str, "os.DirEntry[str] | None"]]:
     """(path, its directory entry) of every candidate file, folders in name order, depth first;
-    symbolic links to folders are not followed."""
+    symbolic links to folders are not followed. A folder `unchanged` accepts yields none of its
+    files and is added to `passed`."""
     if root.is_file():
         yield str(root), None
         return
@@ -208,7 +223,7 @@ def _walk(root: Path, patterns: Sequence[str]) -> Iterator[tuple[str, "os.DirEnt
             except OSError:
                 pass
         prefixes = _prefixes(rules)
-        folders = []
+        folders, files = [], []
         for entry in entries:
             if _is_folder(entry):
                 if not (entry.is_symlink() or entry.name.startswith(".")) and not (
@@ -216,8 +231,13 @@ def _walk(root: Path, patterns: Sequence[str]) -> Iterator[tuple[str, "os.DirEnt
                 ):
                     folders.append(entry.path)
             elif not is_temporary(entry.name) and not (prefixes and _matched(entry.path, prefixes, False)):
-                yield entry.path, entry
+                files.append(entry)
         pending.extend(reversed(folders))
+        if unchanged is not None and passed is not None and files and unchanged(folder, files):
+            passed.append(folder)
+            continue
+        for entry in files:
+            yield entry.path, entry
 
 
 def _is_folder(entry: "os.DirEntry[str]") -> bool:

@@ -48,7 +48,7 @@ def read_html(source: SourceFile, html: str) -> Article:
         site=site,
         url=declared["url"] or getattr(extracted, "url", None) or None,
     )
-    return Article(source.display, source.display, text, metadata, _furniture(html, text), notices)
+    return Article(source.name, source.display, text, metadata, _furniture(html, text), notices)
 
 
 def _parse(html: str) -> tuple[Any, Any]:

@@ -26,7 +26,7 @@ _FIELDS = {
 
 def read_markdown(source: SourceFile, text: str) -> Article:
     metadata, body, dropped, notices = _front_matter(text)
-    return Article(source.display, source.display, plain_text(body), metadata, dropped, notices)
+    return Article(source.name, source.display, plain_text(body), metadata, dropped, notices)
 
 
 def _front_matter(text: str) -> tuple[Metadata, str, list[tuple[str, str]], list[str]]:

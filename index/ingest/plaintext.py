@@ -55,7 +55,7 @@ def read_plain(source: SourceFile, text: str) -> Article:
                         published = iso_date(dateline.group(2))
         kept.append(line)
     metadata = Metadata(published=published, author=author, site=site)
-    return Article(source.display, source.display, "\n".join(kept), metadata, dropped, notices)
+    return Article(source.name, source.display, "\n".join(kept), metadata, dropped, notices)
 
 
 def _names(byline: str) -> str:

@@ -100,7 +100,9 @@ def search(
         allowed = searcher.allowed(filters) if filters and filters.active else None
         if allowed is not None and not len(allowed):
             return Results([], 0.0, question)
-        candidates, rows, best_dense = gather(searcher, query, query_vector, settings, allowed, tuple(prefer))
+        candidates, rows, best_dense = gather(
+            searcher, question.term_weights, query_vector, settings, allowed, tuple(prefer)
+        )
         if not candidates:
             return Results([], best_dense, question)
         features = passage_features(question, candidates, searcher.bm25.average_length)

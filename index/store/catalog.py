@@ -95,7 +95,7 @@ def sentences(
 
 
 def passage_vectors(connection: sqlite3.Connection, ids: Sequence[int], dim: int) -> "dict[int, np.ndarray]":
-    """Chunk id -> its canonical vector (float16 widened)."""
+    """Chunk id -> its canonical vector (store.codec), as float32."""
     if not ids:
         return {}
     rows = connection.execute(
@@ -170,7 +170,17 @@ def article_chunks(connection: sqlite3.Connection, article: int) -> list[tuple[i
 
 def dropped(connection: sqlite3.Connection, article: int) -> list[tuple[str, str]]:
     row = connection.execute("SELECT dropped FROM articles WHERE id = ?", (article,)).fetchone()
-    return [tuple(pair) for pair in json.loads(row[0])] if row else []
+    return [tuple(pair) for pair in codec.unpack_json(row[0])] if row else []
+
+
+def article_count(connection: sqlite3.Connection) -> int:
+    """Distinct articles (identical copies count once): what a refusal and the chat report."""
+    articles_ = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+    return int(articles_) - _copy_count(connection)
+
+
+def _copy_count(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0])
 
 
 def counts(connection: sqlite3.Connection) -> dict[str, object]:
@@ -181,15 +191,14 @@ def counts(connection: sqlite3.Connection) -> dict[str, object]:
         return connection.execute(sql).fetchone()[0]
 
     files = one("SELECT count(*) FROM files WHERE state = 'indexed'")
-    articles_ = one("SELECT count(*) FROM articles")
-    duplicates = one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")
+    duplicates = _copy_count(connection)
     first = one("SELECT min(published) FROM articles")
     last = one("SELECT max(published) FROM articles")
     chunks_ = one("SELECT count(*) FROM chunks")
     return {
         "files": files,
-        "articles": articles_ - (duplicates or 0),
-        "copies": duplicates or 0,
+        "articles": article_count(connection),
+        "copies": duplicates,
         "chunks": chunks_,
         "first_published": first,
         "last_published": last,

@@ -1,8 +1,16 @@
 """The store's tables. Bump FORMAT_VERSION whenever they change in a way old code cannot read."""
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
-SCHEMA = """
+FOLDERS = """CREATE TABLE IF NOT EXISTS folders (
+    path TEXT PRIMARY KEY,              -- absolute
+    signature INTEGER NOT NULL,         -- of its own files' rows (store.folders)
+    indexed INTEGER NOT NULL,           -- how many of them are indexed
+    files INTEGER NOT NULL              -- how many rows
+) WITHOUT ROWID"""
+
+SCHEMA = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 -- Every file found under an indexed folder: what it looked like when last read, and its fate.
@@ -31,7 +39,7 @@ CREATE TABLE articles (
     keys BLOB NOT NULL,                 -- its sentence keys, int64
     minhash BLOB NOT NULL,              -- its near-copy signature, uint32
     shingles INTEGER NOT NULL,          -- the runs of words the signature was made of
-    dropped TEXT NOT NULL,              -- JSON [[text, why], ...]: left out of the index
+    dropped BLOB NOT NULL,              -- [[text, why], ...] left out of the index (store.codec.pack_json)
     passages INTEGER NOT NULL
 );
 CREATE INDEX articles_by_file ON articles(file);
@@ -61,7 +69,7 @@ CREATE INDEX chunks_by_vector ON chunks(vector);
 CREATE TABLE vectors (
     id INTEGER PRIMARY KEY,
     key BLOB NOT NULL UNIQUE,           -- hash of the encoder input (headline + passage)
-    passage BLOB NOT NULL,              -- float16
+    passage BLOB NOT NULL,              -- int8 with a float32 scale (store.codec)
     spans BLOB NOT NULL,                -- int32 (start, end) of each sentence in the passage
     sentences BLOB NOT NULL             -- the sentences' vectors, 4-bit (store.codec)
 );
@@ -73,7 +81,6 @@ CREATE TABLE lsh (
     article INTEGER NOT NULL,
     PRIMARY KEY (band, hash, article)
 ) WITHOUT ROWID;
-CREATE INDEX lsh_by_article ON lsh(article);
 
 -- Immutable search structures over groups of chunks: files segments/dense-N.faiss, bm25-N/.
 CREATE TABLE segments (id INTEGER PRIMARY KEY, chunks INTEGER NOT NULL, dense TEXT NOT NULL, params TEXT NOT NULL);
@@ -81,4 +88,8 @@ CREATE TABLE segments (id INTEGER PRIMARY KEY, chunks INTEGER NOT NULL, dense TE
 CREATE TABLE tombstones (chunk INTEGER PRIMARY KEY, segment INTEGER NOT NULL);
 -- Segment files no longer in use, deleted by a later writer (a reader may be opening them).
 CREATE TABLE retired (name TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+-- Each folder's own files, hashed (store.folders); derived from files, written with it.
 """
+    + FOLDERS
+    + ";\n"
+)

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from index.store import codec
+from index.store import codec, folders
 from index.store.database import transaction
 from index.store.state import _batches, _marks
 
@@ -44,6 +44,8 @@ def stage_vectors(
 
 def drop_chunks(connection: sqlite3.Connection, articles: Iterable[int]) -> set[int]:
     """Delete the articles' chunks, leaving tombstones in their segments; returns their vector ids."""
+    import numpy as np
+
     vectors: set[int] = set()
     for batch in _batches(set(articles)):
         marks = _marks(batch)
@@ -52,15 +54,25 @@ def drop_chunks(connection: sqlite3.Connection, articles: Iterable[int]) -> set[
             f"INSERT OR IGNORE INTO tombstones SELECT id, segment FROM chunks WHERE article IN ({marks})", batch
         )
         connection.execute(f"DELETE FROM chunks WHERE article IN ({marks})", batch)
-        connection.execute(f"DELETE FROM sentence_keys WHERE article IN ({marks})", batch)
+        # by primary key, from the article's own list of its keys: the table has no index by article
+        pairs = [
+            (key, article)
+            for article, blob in connection.execute(f"SELECT id, keys FROM articles WHERE id IN ({marks})", batch)
+            for key in np.frombuffer(blob, dtype=np.int64).tolist()
+        ]
+        connection.executemany("DELETE FROM sentence_keys WHERE key = ? AND article = ?", pairs)
     return vectors
 
 
-def delete_articles(connection: sqlite3.Connection, articles: Iterable[int]) -> set[int]:
+def delete_articles(
+    connection: sqlite3.Connection, articles: Iterable[int], bands: Iterable[tuple[int, int, int]]
+) -> set[int]:
+    """Delete articles, with their (band, hash, article) LSH rows: the caller computes them from
+    the stored signatures, as the table has no index by article."""
     ids = set(articles)
     vectors = drop_chunks(connection, ids)
+    connection.executemany("DELETE FROM lsh WHERE band = ? AND hash = ? AND article = ?", list(bands))
     for batch in _batches(ids):
-        connection.execute(f"DELETE FROM lsh WHERE article IN ({_marks(batch)})", batch)
         connection.execute(f"DELETE FROM articles WHERE id IN ({_marks(batch)})", batch)
     return vectors
 
@@ -92,12 +104,18 @@ def insert_chunks(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None
 
 def put_files(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     """(path, display, size, mtime_ns, state, reason) rows, replacing what was there."""
+    rows = list({row[0]: row for row in rows}.values())
+    before = folders.rows(connection, [row[0] for row in rows])
     connection.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+    folders.apply(connection, before, [(path, size, mtime, state) for path, _, size, mtime, state, _ in rows])
 
 
 def delete_files(connection: sqlite3.Connection, paths: Iterable[str]) -> None:
-    for batch in _batches(set(paths)):
+    paths = set(paths)
+    before = folders.rows(connection, paths)
+    for batch in _batches(paths):
         connection.execute(f"DELETE FROM files WHERE path IN ({_marks(batch)})", batch)
+    folders.apply(connection, before, [])
 
 
 def add_segment(connection: sqlite3.Connection, segment: int, chunks: int, params: dict) -> None:
