@@ -10,6 +10,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,6 +159,8 @@ class Searcher:
                 raise IndexCorrupt(f"{layout.DATABASE}: {error}") from None
 
     def close(self) -> None:
+        if "beside" in self.__dict__:
+            self.beside.shutdown()
         self.connection.close()
 
     # Rows, for the search and the answer. Each call reads in its own snapshot unless the caller
@@ -177,6 +180,12 @@ class Searcher:
 
     def article_chunk_ids(self, articles: list[int], limit: int) -> list[int]:
         return self._read(catalog.article_chunk_ids, articles, limit)
+
+    @functools.cached_property
+    def beside(self) -> ThreadPoolExecutor:
+        """One thread for BM25 to run in while the dense search runs here: both spend most of
+        their time in numpy, FAISS or SQLite, which let go of the GIL."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 
     def lexical(self, terms: list[int], k: int, allowed: "np.ndarray | None" = None) -> list[tuple[int, float]]:
         """BM25 over the segments; damaged postings are reported like any damaged index file."""
