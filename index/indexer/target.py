@@ -10,7 +10,7 @@ from index.embed.model import ModelInfo
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch, UserError
 from index.indexer import segments
 from index.scoring.tokenise import STOPWORDS
-from index.store import catalog, folders, layout, state
+from index.store import catalog, layout, state
 from index.store.database import Meta, create, open_database, read_meta, transaction
 
 
@@ -49,7 +49,6 @@ def open_target(index_dir: Path, model: ModelInfo, rebuild: bool) -> Target:
             raise IndexCorrupt(
                 f"{error.__class__.__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
             ) from None
-        _with_folders(connection)
         return Target(directory, connection, meta, fresh=False)
     if not rebuild:
         with contextlib.suppress(IndexNotFound):
@@ -80,15 +79,9 @@ def _unfinished(index_dir: Path, model: ModelInfo) -> Target | None:
         except (UserError, sqlite3.DatabaseError):
             continue
         if meta.fingerprint == model.fingerprint:
-            _with_folders(connection)
             return Target(directory, connection, meta, fresh=True, stored_files=state.files(connection))
         connection.close()
     return None
-
-
-def _with_folders(connection: sqlite3.Connection) -> None:
-    with transaction(connection):
-        folders.ensure(connection)
 
 
 def _for_model(meta: Meta, model: ModelInfo) -> Meta:

@@ -2,15 +2,7 @@
 
 FORMAT_VERSION = 5
 
-FOLDERS = """CREATE TABLE IF NOT EXISTS folders (
-    path TEXT PRIMARY KEY,              -- absolute
-    signature INTEGER NOT NULL,         -- of its own files' rows (store.folders)
-    indexed INTEGER NOT NULL,           -- how many of them are indexed
-    files INTEGER NOT NULL              -- how many rows
-) WITHOUT ROWID"""
-
-SCHEMA = (
-    """
+SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 -- Every file found under an indexed folder: what it looked like when last read, and its fate.
@@ -89,7 +81,10 @@ CREATE TABLE tombstones (chunk INTEGER PRIMARY KEY, segment INTEGER NOT NULL);
 -- Segment files no longer in use, deleted by a later writer (a reader may be opening them).
 CREATE TABLE retired (name TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 -- Each folder's own files, hashed (store.folders); derived from files, written with it.
+CREATE TABLE folders (
+    path TEXT PRIMARY KEY,              -- absolute
+    signature INTEGER NOT NULL,         -- of its own files' rows (store.folders)
+    indexed INTEGER NOT NULL,           -- how many of them are indexed
+    files INTEGER NOT NULL              -- how many rows
+) WITHOUT ROWID;
 """
-    + FOLDERS
-    + ";\n"
-)
