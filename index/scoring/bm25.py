@@ -85,7 +85,7 @@ def merge(parts: "Sequence[tuple[Segment, np.ndarray]]", directory: Path) -> "np
     for _, live in parts:
         renumbered.append(np.where(live, base + np.cumsum(live) - 1, -1).astype(np.int64))
         base += int(live.sum())
-    kept = sum(int(np.bincount(np.asarray(segment.docs), minlength=len(live))[live].sum()) for segment, live in parts)
+    kept = sum(int(_postings_per_document(segment)[live].sum()) for segment, live in parts)
     every = np.unique(np.concatenate([np.asarray(segment.terms) for segment, _ in parts]))
     sizes = np.zeros(len(every), dtype=np.int64)
     for segment, _ in parts:
@@ -104,7 +104,7 @@ def merge(parts: "Sequence[tuple[Segment, np.ndarray]]", directory: Path) -> "np
         order = np.argsort(term, kind="stable")  # segment order keeps each term's documents ascending
         term = term[order]
         docs[at : at + len(term)] = np.concatenate([b[1] for b in block])[order]
-        tfs[at : at + len(term)] = np.concatenate([b[2] for b in block])[order]
+        tfs[at : at + len(term)] = np.minimum(np.concatenate([b[2] for b in block])[order], MAX_TF)
         unique, counts = np.unique(term, return_counts=True)
         terms.append(unique)
         offsets.extend((at + np.cumsum(counts)).tolist())
@@ -122,6 +122,17 @@ def merge(parts: "Sequence[tuple[Segment, np.ndarray]]", directory: Path) -> "np
     for name, array in arrays.items():
         np.save(directory / f"{name}.npy", array, allow_pickle=False)
     return chunk_ids
+
+
+def _postings_per_document(segment: "Segment") -> "np.ndarray":
+    """How many postings each document of a segment has (counted a block at a time: counting
+    all at once widens every posting's document number to 8 bytes)."""
+    import numpy as np
+
+    counts = np.zeros(len(segment.chunk_ids), dtype=np.int64)
+    for begin in range(0, len(segment.docs), MERGE_BLOCK):
+        counts += np.bincount(np.asarray(segment.docs[begin : begin + MERGE_BLOCK]), minlength=len(counts))
+    return counts
 
 
 def _block(
