@@ -6,7 +6,7 @@ an update runs is seen by the next one.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +17,9 @@ from index.indexer.spread import HERE, Spread
 from index.indexer.target import Target
 from index.ingest.article import Article, FileRead
 from index.ingest.decode import Read, Unreadable, read_file
-from index.ingest.discover import FEED_SUFFIXES, Found, SourceFile
+from index.ingest.discover import FEED_SUFFIXES, Found, SourceFile, Unchanged, discover, discover_changed
 from index.ingest.read import parse_articles
-from index.store import state
+from index.store import folders, state
 from index.text.furniture import clean
 
 NO_STORY = "no article text (only menus, buttons or notices)"
@@ -40,6 +40,48 @@ def lstat(path: Path) -> tuple[int, int]:
         return info.st_size, info.st_mtime_ns
     except OSError:
         return -1, -1
+
+
+def find(
+    store: Target, roots: list[Path], changed: Collection[Path] | None, report: Report
+) -> tuple[Found, set[str] | None]:
+    """(the files to compare with the store, the stored paths a watcher's events concern).
+
+    A walk passes over the folders whose files still hash as the store says (store.folders) and
+    loads the stored rows of the others only; a watcher's update looks at the paths it saw."""
+    if store.fresh:
+        return discover(roots, store.meta.excludes), None
+    if changed is None:
+        known = folders.known(store.connection)
+        found = discover(roots, store.meta.excludes, _unchanged(known))
+        store.stored_files = folders.files_in(store.connection, set(known) - set(found.unchanged))
+        report.unchanged += sum(known[folder][1] for folder in found.unchanged)
+        return found, None
+    store.stored_files = state.files(store.connection)
+    return discover_changed(changed, roots, store.meta.excludes), _scope(store, changed)
+
+
+def _unchanged(known: dict[str, tuple[int, int]]) -> Unchanged:
+    """Whether a walked folder's files hash (store.folders) to what the store holds for it."""
+
+    def unchanged(folder: str, entries: "list[os.DirEntry[str]]") -> bool:
+        held = known.get(folder)
+        if held is None:
+            return False
+        try:
+            stats = [(entry.name, entry.stat(follow_symlinks=False)) for entry in entries]
+        except OSError:
+            return False
+        return folders.signature((name, st.st_size, st.st_mtime_ns) for name, st in stats) == held[0]
+
+    return unchanged
+
+
+def _scope(store: Target, changed: Collection[Path]) -> set[str]:
+    """The stored files the changed paths name, or lie under (a folder deleted or moved away)."""
+    names = {os.path.abspath(p) for p in changed}
+    folders = tuple(name.rstrip(os.sep) + os.sep for name in names)
+    return {path for path in store.stored_files if path in names or path.startswith(folders)}
 
 
 def changes(

@@ -18,7 +18,7 @@ from index.embed.encoder import Encoder
 from index.embed.model import ModelInfo
 from index.errors import IndexCorrupt, PathNotFound, SaveFailed, UserError
 from index.indexer import segments
-from index.indexer.changes import changes, lstat, printable, read_files, store_key
+from index.indexer.changes import changes, find, lstat, printable, read_files, store_key
 from index.indexer.commit import Passages, commit
 from index.indexer.plan import Plan, plan
 from index.indexer.process import Chunked, Progress, ToChunk, chunk_article, embed_key, vectors_for
@@ -26,9 +26,9 @@ from index.indexer.report import Report
 from index.indexer.spread import HERE, Spread
 from index.indexer.target import Target, housekeeping, open_target
 from index.ingest.decode import Unreadable
-from index.ingest.discover import SourceFile, Unchanged, discover, discover_changed
+from index.ingest.discover import SourceFile
 from index.ingest.read import read_articles
-from index.store import catalog, folders, layout, state, writer
+from index.store import catalog, layout, state, writer
 from index.store.database import transaction, write_meta
 from index.store.lock import writer_lock
 from index.text.normalise import normalise
@@ -105,18 +105,7 @@ def _run(
     if not store.fresh:
         housekeeping(store, index_dir)
     roots = _roots(store, paths, excludes, report)
-    scope = None
-    if store.fresh:
-        found = discover(roots, store.meta.excludes)
-    elif changed is None:
-        known = folders.known(store.connection)
-        found = discover(roots, store.meta.excludes, _unchanged(known))
-        store.stored_files = folders.files_in(store.connection, set(known) - set(found.unchanged))
-        report.unchanged += sum(known[folder][1] for folder in found.unchanged)
-    else:
-        store.stored_files = state.files(store.connection)
-        found = discover_changed(changed, roots, store.meta.excludes)
-        scope = _scope(store, changed)
+    found, scope = find(store, roots, changed, report)
     to_read, skips, gone = changes(store, found, report, scope)
     if not (to_read or skips or gone) and not store.fresh:
         report.up_to_date = True
@@ -208,29 +197,6 @@ def _apply(
     )
     store.sweep = False  # what an earlier run left is gone with the first batch's commit
     _merge(store)
-
-
-def _unchanged(known: dict[str, tuple[int, int]]) -> Unchanged:
-    """Whether a walked folder's files hash (store.folders) to what the store holds for it."""
-
-    def unchanged(folder: str, entries: "list[os.DirEntry[str]]") -> bool:
-        held = known.get(folder)
-        if held is None:
-            return False
-        try:
-            stats = [(entry.name, entry.stat(follow_symlinks=False)) for entry in entries]
-        except OSError:
-            return False
-        return folders.signature((name, st.st_size, st.st_mtime_ns) for name, st in stats) == held[0]
-
-    return unchanged
-
-
-def _scope(store: Target, changed: Collection[Path]) -> set[str]:
-    """The stored files the changed paths name, or lie under (a folder deleted or moved away)."""
-    names = {os.path.abspath(p) for p in changed}
-    folders = tuple(name.rstrip(os.sep) + os.sep for name in names)
-    return {path for path in store.stored_files if path in names or path.startswith(folders)}
 
 
 def _fallback(display: str) -> str:

@@ -14,6 +14,8 @@ needs no training and no stored codebook, and any model dimension works.
 """
 
 import functools
+import json
+import zlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -95,14 +97,8 @@ def unpack_sentences(blobs: "list[bytes]", dim: int) -> "list[np.ndarray]":
 def pack_json(value: object) -> bytes:
     """JSON, deflated: an article's dropped furniture is read only by `bot show`; on 182,225
     articles it was 81 MB as text and is 46 MB deflated."""
-    import json
-    import zlib
-
     return zlib.compress(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
 def unpack_json(blob: bytes) -> Any:
-    import json
-    import zlib
-
     return json.loads(zlib.decompress(blob))
