@@ -123,6 +123,7 @@ def chunk_count(stdout: str) -> int:
 def embedded_texts(index_dir: Path) -> list[str]:
     """What the encoder saw for every chunk: headline, then the passage on one line."""
     from index.search.searcher import Searcher
+    from index.store import codec
     from index.text.split import embed_text
 
     opened = Searcher.open(index_dir, load_model=False)
@@ -130,7 +131,7 @@ def embedded_texts(index_dir: Path) -> list[str]:
         "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article ORDER BY c.id"
     ).fetchall()
     opened.close()
-    return [embed_text(title, text) for title, text in rows]
+    return [embed_text(title, codec.unpack_text(text)) for title, text in rows]
 
 
 RAW_ENCODE = """

@@ -140,12 +140,12 @@ def indexed_files(index_dir: Path) -> frozenset[str]:
 
 def chunk_texts(index_dir: Path) -> list[tuple[str, str]]:
     from index.search.searcher import Searcher
+    from index.store import codec
 
     opened = Searcher.open(index_dir, load_model=False)
     try:
-        return sorted(
-            opened.connection.execute("SELECT a.display, c.text FROM chunks c JOIN articles a ON a.id = c.article")
-        )
+        rows = opened.connection.execute("SELECT a.display, c.text FROM chunks c JOIN articles a ON a.id = c.article")
+        return sorted((display, codec.unpack_text(text)) for display, text in rows)
     finally:
         opened.close()
 

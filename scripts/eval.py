@@ -136,12 +136,16 @@ def index_of(
     name: str, corpus: Path, model: "ModelInfo", encoder: CachedEncoder, rebuild: bool, excludes: Sequence[str] = ()
 ) -> "Searcher":
     """The evaluation index of a corpus, brought up to date (or rebuilt) and opened."""
+    from index.errors import OldIndexFormat
     from index.indexer.update import update
     from index.locations import cache_dir
     from index.search.searcher import Searcher
 
     directory = cache_dir() / "eval" / "indexes" / f"{name}-{model.name}"
-    report = update(directory, [corpus], model, lambda: encoder, rebuild=rebuild, excludes=excludes)  # type: ignore[arg-type, return-value]
+    try:
+        report = update(directory, [corpus], model, lambda: encoder, rebuild=rebuild, excludes=excludes)  # type: ignore[arg-type, return-value]
+    except OldIndexFormat:  # a cached index from before a store change: made again from cached vectors
+        report = update(directory, [corpus], model, lambda: encoder, rebuild=True, excludes=excludes)  # type: ignore[arg-type, return-value]
     encoder.save()
     log(
         f"{name}: {report.documents} articles, {report.chunks_total} passages, "

@@ -77,7 +77,7 @@ def question_docs() -> set[str]:
 def pool_rows(store_index: Path, excluded: set[str]) -> list[tuple[str, bytes, bytes, bytes]]:
     """(passage text, packed vector (store.codec), spans, sentence vectors) of every passage of an index's
     articles outside `excluded`."""
-    from index.store import layout
+    from index.store import codec, layout
 
     connection = sqlite3.connect(f"file:{layout.current(store_index) / layout.DATABASE}?mode=ro", uri=True)
     rows = connection.execute(
@@ -85,7 +85,8 @@ def pool_rows(store_index: Path, excluded: set[str]) -> list[tuple[str, bytes, b
         " JOIN articles a ON a.id = c.article JOIN vectors v ON v.id = c.vector"
     ).fetchall()
     connection.close()
-    return [(text, p, s, v) for display, text, p, s, v in rows if not any(display.endswith(d) for d in excluded)]
+    kept = [row for row in rows if not any(row[0].endswith(d) for d in excluded)]
+    return [(codec.unpack_text(text), p, s, v) for _, text, p, s, v in kept]
 
 
 def varied(text: str, rng: random.Random) -> str:

@@ -141,11 +141,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     from bot import evaluate as ev
-    from index.store import layout
+    from index.store import codec, layout
 
     questions = [c.question for c in ev.load_cases(DATA / "bbc" / "test.jsonl")][:100]
     connection = sqlite3.connect(f"file:{layout.current(args.index) / layout.DATABASE}?mode=ro", uri=True)
-    texts = [row[0] for row in connection.execute("SELECT text FROM chunks")]
+    texts = [codec.unpack_text(row[0]) for row in connection.execute("SELECT text FROM chunks")]
     connection.close()
     work = Path(tempfile.mkdtemp(prefix="store-designs-"))
     try:

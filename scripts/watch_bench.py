@@ -56,12 +56,12 @@ def indexed(index_dir: Path) -> set[str]:
 
 
 def passages(index_dir: Path) -> list[tuple[str, str]]:
-    from index.store import layout
+    from index.store import codec, layout
 
     connection = sqlite3.connect(f"file:{layout.current(index_dir) / layout.DATABASE}?mode=ro", uri=True)
     rows = connection.execute("SELECT a.display, c.text FROM chunks c JOIN articles a ON a.id = c.article").fetchall()
     connection.close()
-    return sorted((display.split("/", 1)[-1], text) for display, text in rows)
+    return sorted((display.split("/", 1)[-1], codec.unpack_text(text)) for display, text in rows)
 
 
 def cpu_seconds(pid: int) -> float:

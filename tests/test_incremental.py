@@ -17,7 +17,7 @@ from index.indexer.update import Interrupted, update
 from index.ingest import decode
 from index.search.hybrid import Settings, search
 from index.search.searcher import Searcher
-from index.store import layout
+from index.store import codec, layout
 
 ARTICLE = """{title}
 
@@ -49,7 +49,7 @@ def run(index_dir: Path, paths: list[Path], info, encoder: FakeEncoder, **option
 def texts(index_dir: Path) -> list[str]:
     searcher = Searcher.open(index_dir, load_model=False)
     try:
-        return [row[0] for row in searcher.connection.execute("SELECT text FROM chunks ORDER BY id")]
+        return [codec.unpack_text(row[0]) for row in searcher.connection.execute("SELECT text FROM chunks ORDER BY id")]
     finally:
         searcher.close()
 
@@ -347,6 +347,38 @@ def test_a_first_build_in_batches_equals_one_in_a_single_batch(
     encoder = FakeEncoder()
     report = run(batched, [folder], fake_info, encoder)
     assert (report.added, report.chunks_total) == (13, 24)
+    assert _catalog(batched) == _catalog(whole)
+
+
+def test_a_sentence_in_many_stored_articles_does_not_load_them(
+    tmp_path: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Site furniture shared by every article: later batches count its holders, never load them,
+    and the index equals one built in a single batch."""
+    from index.indexer import plan as plan_module
+    from index.store import state
+    from index.text.repeats import sentence_key
+
+    line = "Follow our live coverage of every story on this page."
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for n in range(12):
+        write(folder, f"{n:02d}.txt", f"Story number {n}", f"Event {n} happened in town {n} with {n} people.\n\n{line}")
+    monkeypatch.setattr(plan_module, "MAX_HOLDERS", 3)
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    run(whole, [folder], fake_info, FakeEncoder())
+    asked: list[set[int]] = []
+    real = state.key_holders
+
+    def recording(connection, keys):
+        asked.append(set(keys))
+        return real(connection, keys)
+
+    monkeypatch.setattr(state, "key_holders", recording)
+    monkeypatch.setattr(update_module, "BUILD_BATCH", 5)
+    run(batched, [folder], fake_info, FakeEncoder())
+    furniture = sentence_key(line)
+    assert asked and not any(furniture in keys for keys in asked[2:])  # batch 1 stored 5 holders
     assert _catalog(batched) == _catalog(whole)
 
 

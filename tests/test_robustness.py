@@ -35,6 +35,7 @@ from index.embed.model import ModelInfo
 from index.errors import BadQuestion
 from index.indexer.update import update
 from index.search.searcher import Searcher
+from index.store import codec
 from index.text.furniture import Cleaned, clean
 from index.text.normalise import normalise, units
 from index.text.split import embed_spans, embed_text, split
@@ -111,7 +112,7 @@ def snapshot(index_dir: Path) -> dict[str, list[str]]:
         opened.close()
     out: dict[str, list[str]] = {}
     for display, text in rows:
-        out.setdefault(display, []).append(text)
+        out.setdefault(display, []).append(codec.unpack_text(text))
     return out
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from conftest import open_searcher
 
 from bot.answer import answer
+from index.store import codec
 from index.text.furniture import clean
 
 NEWS_OPENINGS = [
@@ -58,7 +59,7 @@ def _indexed_texts(seeds_index: Path) -> list[str]:
     from index.search.searcher import Searcher
 
     searcher = Searcher.open(seeds_index, load_model=False)
-    return [row[0] for row in searcher.connection.execute("SELECT text FROM chunks")]
+    return [codec.unpack_text(row[0]) for row in searcher.connection.execute("SELECT text FROM chunks")]
 
 
 def test_index_holds_every_news_paragraph_and_no_appeal(seeds_index: Path) -> None:

@@ -13,6 +13,7 @@ from conftest import FakeEncoder
 from index.indexer.report import Report
 from index.indexer.watch import FolderGone, Watcher
 from index.search.searcher import Searcher
+from index.store import codec
 from index.store.lock import writer_lock
 
 STORY = (
@@ -155,6 +156,6 @@ def _text_of(index_dir: Path, display: str) -> str:
         rows = searcher.connection.execute(
             "SELECT c.text FROM chunks c JOIN articles a ON a.id = c.article WHERE a.display = ?", (display,)
         ).fetchall()
-        return " ".join(r[0] for r in rows)
+        return " ".join(codec.unpack_text(r[0]) for r in rows)
     finally:
         searcher.close()

@@ -71,7 +71,10 @@ def chunks(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Chun
         f"FROM chunks c JOIN articles a ON a.id = c.article WHERE c.id IN ({_marks(ids)})",
         list(ids),
     )
-    return {row[0]: ChunkRow(row[0], ArticleRow(*row[5:]), row[1], row[2], row[3], row[4]) for row in rows}
+    return {
+        row[0]: ChunkRow(row[0], ArticleRow(*row[5:]), row[1], row[2], row[3], codec.unpack_text(row[4]))
+        for row in rows
+    }
 
 
 def sentences(
@@ -163,9 +166,8 @@ def article_chunk_ids(connection: sqlite3.Connection, articles: Sequence[int], l
 
 def article_chunks(connection: sqlite3.Connection, article: int) -> list[tuple[int, int, str]]:
     """(chunk id, paragraph, text) of an article's passages, in reading order."""
-    return connection.execute(
-        "SELECT id, paragraph, text FROM chunks WHERE article = ? ORDER BY start", (article,)
-    ).fetchall()
+    rows = connection.execute("SELECT id, paragraph, text FROM chunks WHERE article = ? ORDER BY start", (article,))
+    return [(chunk_id, paragraph, codec.unpack_text(text)) for chunk_id, paragraph, text in rows]
 
 
 def dropped(connection: sqlite3.Connection, article: int) -> list[tuple[str, str]]:

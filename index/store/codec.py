@@ -102,3 +102,13 @@ def pack_json(value: object) -> bytes:
 
 def unpack_json(blob: bytes) -> Any:
     return json.loads(zlib.decompress(blob))
+
+
+def pack_text(text: str) -> bytes:
+    """A passage's text, deflated: at 871,503 passages the texts took 364 MB and take 232 MB
+    deflated, and a question reads about a hundred of them (a few microseconds each)."""
+    return zlib.compress(text.encode("utf-8"))
+
+
+def unpack_text(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")

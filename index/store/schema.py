@@ -1,6 +1,6 @@
 """The store's tables. Bump FORMAT_VERSION whenever they change in a way old code cannot read."""
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,7 +49,7 @@ CREATE TABLE chunks (
     paragraph INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    text TEXT NOT NULL,
+    text BLOB NOT NULL,                 -- deflated UTF-8 (store.codec.pack_text)
     vector INTEGER NOT NULL             -- vectors.id
 );
 CREATE INDEX chunks_by_article ON chunks(article);

@@ -5,7 +5,7 @@ one article to a million passages reads a few rows.
 """
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -44,10 +44,12 @@ class StoredArticle:
     shingles: int
 
     @property
-    def keys(self) -> set[int]:
+    def keys(self) -> tuple[int, ...]:
+        """Its sentence keys, distinct (a tuple: a plan may hold those of 180,000 articles, and a
+        set of 20 took five times the memory)."""
         import numpy as np
 
-        return set(np.frombuffer(self.keys_blob, dtype=np.int64).tolist())
+        return tuple(np.frombuffer(self.keys_blob, dtype=np.int64).tolist())
 
 
 _COLUMNS = (
@@ -96,14 +98,22 @@ def articles_where(connection: sqlite3.Connection, column: str, values: Iterable
     return list(found.values())
 
 
-def key_holders(connection: sqlite3.Connection, keys: Iterable[int]) -> list[tuple[int, int]]:
+def key_holders(connection: sqlite3.Connection, keys: Iterable[int]) -> Iterator[tuple[int, int]]:
     """(sentence key, article) for the keys: which indexed stories contain each sentence."""
-    pairs: list[tuple[int, int]] = []
     for batch in _batches(set(keys)):
-        pairs += connection.execute(
-            f"SELECT key, article FROM sentence_keys WHERE key IN ({_marks(batch)})", batch
-        ).fetchall()
-    return pairs
+        yield from connection.execute(f"SELECT key, article FROM sentence_keys WHERE key IN ({_marks(batch)})", batch)
+
+
+def common_keys(connection: sqlite3.Connection, keys: Iterable[int], most: int) -> dict[int, int]:
+    """Sentence key -> how many articles hold it, for the keys held by more than `most`: site
+    furniture, which never links stories, so their holders need not be loaded."""
+    common: dict[int, int] = {}
+    for batch in _batches(set(keys)):
+        query = (
+            f"SELECT key, count(*) FROM sentence_keys WHERE key IN ({_marks(batch)}) GROUP BY key HAVING count(*) > ?"
+        )
+        common.update(connection.execute(query, [*batch, most]).fetchall())
+    return common
 
 
 def band_holders(connection: sqlite3.Connection, bands: Iterable[tuple[int, int]]) -> set[int]:

@@ -99,7 +99,8 @@ def insert_sentence_keys(connection: sqlite3.Connection, article: int, keys: Ite
 
 def insert_chunks(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     """(id, article, segment, paragraph, start, end, text, vector) rows."""
-    connection.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    packed = [(*row[:6], codec.pack_text(row[6]), row[7]) for row in rows]
+    connection.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", packed)
 
 
 def put_files(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None:
