@@ -162,9 +162,8 @@ def _stories(connection: "sqlite3.Connection", result: Plan) -> None:
     stored articles loaded are those sharing a sentence with a changed one, with every member of
     their stories (a merge relabels them all); a story that loses a member is recomputed from
     its remaining members' overlaps. A sentence stored in more than MAX_HOLDERS articles loads
-    none of them: it counts by its holders, as furniture. Without that, one line every page of a
-    site repeats loaded the whole index on each update (at 182,228 articles, built 20,000 files
-    at a time, each batch after the first loaded nearly all stored articles).
+    none of them: it counts by its holders, as furniture. Without that, one line that every page
+    of a site repeats would load every article of the site on each update.
     """
     new = {a.id: a.keys for a in result.incoming if a.duplicate_of is None}
     leaving = result.delete | result.demote
@@ -236,7 +235,8 @@ def _link_sharing(
 ) -> None:
     """Join articles that share at least a third of the smaller one's sentences. Only pairs with
     a `fresh` article (new, or of a story being recomputed) are counted: two others already
-    share a story if they should (at 182,228 articles, counting every pair took 0.7 GB)."""
+    share a story if they should, and the pairs of every loaded article can outnumber them many
+    times."""
     from collections import Counter
 
     shared: Counter[tuple[int, int]] = Counter()

@@ -46,7 +46,7 @@ class StoredArticle:
     @property
     def keys(self) -> tuple[int, ...]:
         """Its sentence keys, distinct (a tuple: a plan may hold those of 180,000 articles, and a
-        set of 20 took five times the memory)."""
+        set of 20 keys takes 2,264 bytes against the tuple's 200)."""
         import numpy as np
 
         return tuple(np.frombuffer(self.keys_blob, dtype=np.int64).tolist())
