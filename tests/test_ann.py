@@ -27,3 +27,11 @@ def test_an_ivf_segment_finds_each_vector_and_records_its_calibration(
     index = ivf.open_index(tmp_path / "dense.faiss", params)
     _, found = index.search(vectors[:20], 10, params=ivf.search_parameters(params, None))
     assert sum(int(ids[row]) in found[row].tolist() for row in range(20)) >= 18
+
+
+def test_the_calibration_stops_where_more_lists_stop_helping() -> None:
+    levels = [512, 1024, 2048]
+    # the 862,258-passage build: no level reached the goal, the recall was flat
+    assert ivf.chosen_level(levels, [0.988, 0.989, 0.989]) == (512, 0.988)
+    assert ivf.chosen_level(levels, [0.95, 0.975, 0.989]) == (2048, 0.989)  # still growing
+    assert ivf.chosen_level(levels, [0.991, 0.995, 0.996]) == (512, 0.991)  # the goal, first

@@ -97,6 +97,11 @@ def _calibrate(index: "faiss.Index", source: VectorSource, rng: "np.random.Gener
             scores = exact[row][np.searchsorted(union[row], positions)]
             hits += len(set(positions[np.argsort(-scores, kind="stable")[:10]].tolist()) & set(truth[row].tolist()))
         recalls.append(hits / (10 * len(probes)))
+    return chosen_level(levels, recalls)
+
+
+def chosen_level(levels: list[int], recalls: list[float]) -> tuple[int, float]:
+    """(nprobe, recall): the first level reaching RECALL_GOAL, or within PLATEAU of the best."""
     ceiling = max(recalls)
     return next((n, r) for n, r in zip(levels, recalls) if r >= RECALL_GOAL or r >= ceiling - PLATEAU)
 
