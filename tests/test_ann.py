@@ -35,3 +35,23 @@ def test_the_calibration_stops_where_more_lists_stop_helping() -> None:
     assert ivf.chosen_level(levels, [0.988, 0.989, 0.989]) == (512, 0.988)
     assert ivf.chosen_level(levels, [0.95, 0.975, 0.989]) == (2048, 0.989)  # still growing
     assert ivf.chosen_level(levels, [0.991, 0.995, 0.996]) == (512, 0.991)  # the goal, first
+
+
+def test_an_ivf_segment_never_returns_its_dead_chunks(tmp_path: Path) -> None:
+    """Fast-scan codes honour the dead-chunk selector, as the flat kind does."""
+    import numpy as np
+
+    from index.ann.segment import DenseSegment
+
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((4000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(100, 4100, dtype=np.int64)
+    params = ivf.build(InMemory(vectors, ids), tmp_path / "dense.faiss")
+    dead = ids[:20]
+    segment = DenseSegment.open(tmp_path / "dense.faiss", params, 32, dead)
+    for row in range(20):
+        found = [chunk for chunk, _ in segment.search(vectors[row], 10)]
+        assert found and not set(found) & set(dead.tolist())
+    alive = DenseSegment.open(tmp_path / "dense.faiss", params, 32)
+    assert sum(int(ids[row]) in [c for c, _ in alive.search(vectors[row], 10)] for row in range(20)) >= 18
