@@ -2,7 +2,7 @@
 
     python scripts/ivf_codes.py --index-dir $BOT_CACHE_DIR/scale/1000000/index [--codes PQ48x8np,PQ96x4fs]
 
-Each layout gets the same lists (trained on the same sample) and the same questions (the BBC
+Each layout gets the same lists (trained on the same sample, of ann.ivf's size) and the same questions (the BBC
 reader questions, both halves, through scripts/eval.py's vector cache). For every nprobe and
 candidate count, the candidates are re-scored exactly, as the product does (ann.ivf), and
 compared with exact search over every vector: recall@10 and the median time of one query on one
@@ -23,19 +23,19 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from eval import DATA, cached_encoder  # noqa: E402
+from scale import every_vector  # noqa: E402
 
 from bot import evaluate as ev  # noqa: E402
-
-TRAIN_PER_LIST = 40
 
 
 def main() -> None:
     import faiss
     import numpy as np
 
-    from index.ann.ivf import CANDIDATES
+    from index.ann.ivf import CANDIDATES, TRAIN_PER_LIST
     from index.embed.model import model_info
-    from index.store import codec, layout
+    from index.store import layout
+    from index.store.database import read_meta
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, required=True)
@@ -45,9 +45,7 @@ def main() -> None:
     faiss.omp_set_num_threads(1)
     store = layout.current(options.index_dir)
     connection = sqlite3.connect(f"file:{store / layout.DATABASE}?mode=ro", uri=True)
-    blobs = [blob for (blob,) in connection.execute("SELECT v.passage FROM chunks c JOIN vectors v ON v.id = c.vector")]
-    vectors = codec.unpack_passages(blobs, len(blobs[0]) - 4)  # int8 with a float32 scale
-    del blobs
+    _, vectors = every_vector(connection, read_meta(connection).encoder_dim)
     n, dim = vectors.shape
     questions = [c.question for half in ("tune", "test") for c in ev.load_cases(DATA / "bbc" / f"{half}.jsonl")]
     queries = cached_encoder(model_info()).embed(questions).astype(np.float32)

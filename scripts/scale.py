@@ -242,22 +242,26 @@ def written_mb(command: Sequence[str], env: dict[str, str]) -> tuple[float, floa
     return result.seconds, written / 1e6, passed / 1e6
 
 
+def every_vector(connection: sqlite3.Connection, dim: int) -> "tuple[np.ndarray, np.ndarray]":
+    """(chunk ids, their canonical vectors as float32) of every chunk in the store."""
+    import numpy as np
+
+    from index.store import codec
+
+    ids, blobs = [], []
+    for chunk, blob in connection.execute("SELECT c.id, v.passage FROM chunks c JOIN vectors v ON v.id = c.vector"):
+        ids.append(chunk)
+        blobs.append(blob)
+    return np.asarray(ids), codec.unpack_passages(blobs, dim)
+
+
 def exact_recall(searcher, questions: list[str], k: int = 10) -> float:
     """The product's dense top k against exact search over every canonical vector."""
     import numpy as np
 
     from index.search.candidates import dense_search
-    from index.store import codec
 
-    ids, blobs = [], []
-    for chunk, blob in searcher.connection.execute(
-        "SELECT c.id, v.passage FROM chunks c JOIN vectors v ON v.id = c.vector"
-    ):
-        ids.append(chunk)
-        blobs.append(blob)
-    vectors = codec.unpack_passages(blobs, searcher.meta.encoder_dim)
-    del blobs
-    ids_array = np.asarray(ids)
+    ids_array, vectors = every_vector(searcher.connection, searcher.meta.encoder_dim)
     queries = searcher.encoder.embed(questions)
     hits = 0
     for query in queries:

@@ -1,11 +1,25 @@
 """The IVF-PQ segment kind (what segments above FLAT_LIMIT vectors become), on a small scale."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from index.ann import ivf, source
 from index.ann.source import InMemory
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _unit_vectors(seed: int) -> "tuple[np.ndarray, np.ndarray]":
+    """4,000 random unit vectors of 32 dimensions, and their chunk ids (from 100)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((4000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors, np.arange(100, 4100, dtype=np.int64)
 
 
 @pytest.mark.parametrize("chunk", [700, source.CHUNK])
@@ -13,13 +27,8 @@ def test_an_ivf_segment_finds_each_vector_and_records_its_calibration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     """Built from vectors read a chunk at a time (as a merge reads the store) or all at once."""
-    import numpy as np
-
     monkeypatch.setattr(source, "CHUNK", chunk)
-    rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((4000, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = np.arange(100, 4100, dtype=np.int64)
+    vectors, ids = _unit_vectors(0)
     params = ivf.build(InMemory(vectors, ids), tmp_path / "dense.faiss")
     assert params["kind"] == "ivfpq" and params["lists"] >= 16
     assert params["lists"] // ivf.MIN_PROBE_SHARE <= params["nprobe"] <= params["lists"]
@@ -39,14 +48,9 @@ def test_the_calibration_stops_where_more_lists_stop_helping() -> None:
 
 def test_an_ivf_segment_never_returns_its_dead_chunks(tmp_path: Path) -> None:
     """Fast-scan codes honour the dead-chunk selector, as the flat kind does."""
-    import numpy as np
-
     from index.ann.segment import DenseSegment
 
-    rng = np.random.default_rng(1)
-    vectors = rng.standard_normal((4000, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = np.arange(100, 4100, dtype=np.int64)
+    vectors, ids = _unit_vectors(1)
     params = ivf.build(InMemory(vectors, ids), tmp_path / "dense.faiss")
     dead = ids[:20]
     segment = DenseSegment.open(tmp_path / "dense.faiss", params, 32, dead)
