@@ -34,8 +34,8 @@ def test_an_ivf_segment_finds_each_vector_and_records_its_calibration(
     assert params["lists"] // ivf.MIN_PROBE_SHARE <= params["nprobe"] <= params["lists"]
     assert 0.0 < params["probe_recall_at_10"] <= 1.0
     index = ivf.open_index(tmp_path / "dense.faiss", params)
-    _, found = index.search(vectors[:20], 10, params=ivf.search_parameters(params, None))
-    assert sum(int(ids[row]) in found[row].tolist() for row in range(20)) >= 18
+    found = [ivf.search(index, params, vectors[row : row + 1], 10, None)[1][0].tolist() for row in range(20)]
+    assert sum(int(ids[row]) in found[row] for row in range(20)) >= 18
 
 
 def test_the_calibration_stops_where_more_lists_stop_helping() -> None:
@@ -59,3 +59,36 @@ def test_an_ivf_segment_never_returns_its_dead_chunks(tmp_path: Path) -> None:
         assert found and not set(found) & set(dead.tolist())
     alive = DenseSegment.open(tmp_path / "dense.faiss", params, 32)
     assert sum(int(ids[row]) in [c for c, _ in alive.search(vectors[row], 10)] for row in range(20)) >= 18
+
+
+def test_an_ivf_segment_searches_among_the_allowed_chunks_only(tmp_path: Path) -> None:
+    """The lists hold positions: a filter of chunk ids is translated through the id map."""
+    from index.ann.segment import DenseSegment
+
+    vectors, ids = _unit_vectors(2)
+    params = ivf.build(InMemory(vectors, ids), tmp_path / "dense.faiss")
+    segment = DenseSegment.open(tmp_path / "dense.faiss", params, 32)
+    allowed = ids[::50]
+    for row in range(0, 4000, 400):
+        found = [chunk for chunk, _ in segment.search(vectors[row], 10, allowed)]
+        assert found and set(found) <= set(allowed.tolist())
+        assert int(ids[row]) in found  # each of these rows is itself allowed
+
+
+def test_a_segment_written_before_the_refining_codes_still_searches(tmp_path: Path) -> None:
+    """Older indexes' IVF segments hold chunk ids in their lists and no finer codes."""
+    import faiss
+
+    from index.ann.segment import DenseSegment
+
+    vectors, ids = _unit_vectors(3)
+    index = faiss.index_factory(32, "IVF64,PQ8x4fs", faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.add_with_ids(vectors, ids)
+    faiss.write_index(index, str(tmp_path / "dense.faiss"))
+    params = {"kind": "ivfpq", "lists": 64, "subvectors": 8, "bits": 4, "nprobe": 64, "probe_recall_at_10": 1.0}
+    segment = DenseSegment.open(tmp_path / "dense.faiss", params, 32, ids[:20])
+    found = [[chunk for chunk, _ in segment.search(vectors[row], 10)] for row in range(40)]
+    assert len(found[0]) == ivf.CANDIDATES
+    assert not {c for row in found[:20] for c in row} & set(ids[:20].tolist())
+    assert sum(int(ids[row]) in found[row] for row in range(20, 40)) >= 18

@@ -70,3 +70,44 @@ def test_a_passage_tokenised_a_sentence_at_a_time_has_the_terms_bm25_indexed() -
     terms, per_sentence = _terms(tokenize(title), text, spans, STOPWORDS)
     assert terms == Counter(tokenize(embed_text(title, text)))
     assert per_sentence == [set(tokenize(s)) for s in sentences]
+
+
+@pytest.mark.parametrize("floor", [1, 2_000])
+def test_search_finds_the_k_best_live_documents_of_every_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, floor: int
+) -> None:
+    """Against BM25 worked out document by document: the floor drawn from the rarest terms'
+    documents never loses one of the k best, with deleted and filtered-out chunks skipped."""
+    import math
+
+    import numpy as np
+
+    monkeypatch.setattr(bm25, "FLOOR_POSTINGS", floor)
+    first, second = documents(4, 300, 1), documents(5, 120, 1000)
+    parts = [written(tmp_path / "a", first), written(tmp_path / "b", second)]
+    dead_ids = {3, 8, 1005}
+    dead = [np.flatnonzero(np.isin(np.asarray(p.chunk_ids), list(dead_ids))) for p in parts]
+    index = bm25.Bm25(parts, dead)
+    everything = first + second
+    average = sum(sum(c.values()) for _, c in everything) / len(everything)
+    allowed = np.asarray([i for i, _ in everything if i % 3], dtype=np.int64)
+    query = [7, 11, *list(first[5][1])[:2], *list(second[9][1])[:1]]
+    for only in (None, allowed):
+        expected = []
+        for chunk_id, counts in everything:
+            if chunk_id in dead_ids or (only is not None and chunk_id not in set(only.tolist())):
+                continue
+            length = sum(counts.values())
+            score = 0.0
+            for term in set(query):
+                tf = counts.get(term, 0)
+                if tf:
+                    df = sum(term in c for _, c in everything)
+                    idf = math.log(1 + (len(everything) - df + 0.5) / (df + 0.5))
+                    score += idf * tf / (tf + bm25.K1 * (1 - bm25.B + bm25.B * length / average))
+            if score:
+                expected.append((chunk_id, score))
+        expected.sort(key=lambda pair: (-pair[1], pair[0]))
+        found = index.search(query, 10, only)
+        assert [i for i, _ in found] == [i for i, _ in expected[:10]]
+        assert [s for _, s in found] == pytest.approx([s for _, s in expected[:10]], rel=1e-5)

@@ -7,6 +7,7 @@ from index.ann.source import VectorSource, chunks
 
 if TYPE_CHECKING:
     import faiss
+    import numpy as np
 
 
 def build(source: VectorSource, path: Path) -> dict:
@@ -25,10 +26,13 @@ def open_index(path: Path, params: dict) -> "faiss.Index":
     return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
 
 
-def search_parameters(params: dict, selector: "faiss.IDSelector | None") -> "faiss.SearchParameters":
+def search(
+    index: "faiss.Index", params: dict, query: "np.ndarray", k: int, selector: "faiss.IDSelector | None"
+) -> "tuple[np.ndarray, np.ndarray]":
+    """(scores, chunk ids) of the k nearest, for one query (a row)."""
     import faiss
 
     parameters = faiss.SearchParameters()  # by attribute: faiss's stubs do not know its keyword constructor
     if selector is not None:
         parameters.sel = selector
-    return parameters
+    return index.search(query, k, params=parameters)

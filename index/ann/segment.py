@@ -45,7 +45,7 @@ class DenseSegment:
             raise ValueError(str(error).splitlines()[0][:80]) from None
         if index.d != dim:
             raise ValueError(f"{path.name} holds {index.d}-dim vectors, the index {dim}")
-        if params["kind"] == "flat" and not hasattr(index, "id_map"):
+        if (params["kind"] == "flat" or "refine" in params) and not hasattr(index, "id_map"):
             raise ValueError(f"{path.name} has no id map")
         selectors = None
         if dead is not None and len(dead):
@@ -66,11 +66,11 @@ class DenseSegment:
 
         if self.size == 0:
             return []
-        k = min(k if self.params["kind"] == "flat" else max(k, ivf.CANDIDATES), self.size)
+        k = min(k if self.params["kind"] == "flat" else max(k, ivf.hits(self.params)), self.size)
         selector = self._selectors[1] if self._selectors else None
         if allowed is not None:  # deleted chunks are never allowed: the whitelist covers both
             only = faiss.IDSelectorBatch(allowed)
             selector = only
         kind = KINDS[self.params["kind"]]
-        scores, ids = self.index.search(query.reshape(1, -1), k, params=kind.search_parameters(self.params, selector))
+        scores, ids = kind.search(self.index, self.params, query.reshape(1, -1), k, selector)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

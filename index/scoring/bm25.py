@@ -27,6 +27,7 @@ K1, B = 1.2, 0.75  # Lucene's defaults
 ARRAYS = ("terms", "offsets", "docs", "tfs", "lengths", "chunk_ids")
 MAX_TF = 255  # one byte a posting; more repeats change a BM25 term score by under 0.1% (saturation)
 MERGE_BLOCK = 4_000_000  # postings a merge holds at once
+FLOOR_POSTINGS = 2_000  # the rarest terms' postings at least, whose documents set the floor
 
 
 class SegmentWriter:
@@ -228,31 +229,80 @@ class Bm25:
         import numpy as np
 
         wanted = sorted(set(terms))
-        if not wanted or not self.documents:
+        if not wanted or not self.documents or k <= 0:
             return []
         weights = {term: self.idf(term) for term in wanted}
         best_ids: list[np.ndarray] = []
         best_scores: list[np.ndarray] = []
         for segment, dead in zip(self.segments, self.dead):
-            scores = np.zeros(len(segment.chunk_ids), dtype=np.float32)
-            for term in wanted:
-                docs, tfs = segment.postings(term)
-                if not len(docs):
-                    continue
-                tf = tfs.astype(np.float32)
-                norm = K1 * (1 - B + B * segment.lengths[docs].astype(np.float32) / self.average_length)
-                scores[docs] += weights[term] * tf / (tf + norm)
-            if dead is not None:
-                scores[dead] = 0.0
-            if allowed is not None:
-                scores[~np.isin(segment.chunk_ids, allowed)] = 0.0
-            hit = np.flatnonzero(scores)
-            if len(hit) > k:
-                hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+            hit, scores = self._segment_best(segment, dead, allowed, weights, k)
             best_ids.append(np.asarray(segment.chunk_ids)[hit])
-            best_scores.append(scores[hit])
-        if not best_ids:
-            return []
+            best_scores.append(scores)
         ids, scores = np.concatenate(best_ids), np.concatenate(best_scores)
         order = np.lexsort((ids, -scores))[:k]
         return [(int(ids[i]), float(scores[i])) for i in order]
+
+    def _segment_best(
+        self,
+        segment: Segment,
+        dead: "np.ndarray | None",
+        allowed: "np.ndarray | None",
+        weights: dict[int, float],
+        k: int,
+    ) -> "tuple[np.ndarray, np.ndarray]":
+        """(documents, scores) of a segment's k best live documents, ties to the earlier one.
+
+        Every posting is scored, but the matching documents are not all gathered: the k-th best
+        score among the documents holding the rarest terms (a few thousand) is a floor the k
+        best must reach, so only the few at or above it are taken from the score array. At
+        872,692 passages a reader's question matched 217,000 documents (median), and gathering
+        them all took 3.7 ms."""
+        import numpy as np
+
+        postings = {term: segment.postings(term) for term in weights}
+        order = sorted((t for t in postings if len(postings[t][0])), key=lambda t: (len(postings[t][0]), t))
+        if not order:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = np.zeros(len(segment.chunk_ids), dtype=np.float32)
+        for term in order:
+            docs, tfs = postings[term]
+            tf = tfs.astype(np.float32)
+            norm = K1 * (1 - B + B * segment.lengths[docs].astype(np.float32) / self.average_length)
+            scores[docs] += weights[term] * tf / (tf + norm)
+        rare: list[np.ndarray] = []
+        for term in order:
+            rare.append(np.asarray(postings[term][0]))
+            if sum(map(len, rare)) >= FLOOR_POSTINGS:
+                break
+        sample = self._live(segment, np.unique(np.concatenate(rare)), dead, allowed)
+        if len(sample) >= k:
+            floor = np.partition(scores[sample], len(sample) - k)[len(sample) - k]
+            hit = np.flatnonzero(scores >= floor)
+        else:
+            hit = np.flatnonzero(scores)
+        hit = self._live(segment, hit, dead, allowed)
+        return _best(hit, scores[hit], k)
+
+    @staticmethod
+    def _live(
+        segment: Segment, documents: "np.ndarray", dead: "np.ndarray | None", allowed: "np.ndarray | None"
+    ) -> "np.ndarray":
+        import numpy as np
+
+        if dead is not None and len(dead):
+            documents = documents[~np.isin(documents, dead)]
+        if allowed is not None:
+            documents = documents[np.isin(np.asarray(segment.chunk_ids)[documents], allowed)]
+        return documents
+
+
+def _best(documents: "np.ndarray", scores: "np.ndarray", k: int) -> "tuple[np.ndarray, np.ndarray]":
+    """The k best-scoring documents, ties to the earlier one."""
+    import numpy as np
+
+    if len(documents) > k:
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = np.flatnonzero(scores >= kth)
+        documents, scores = documents[keep], scores[keep]
+    order = np.lexsort((documents, -scores))[:k]
+    return documents[order], scores[order]
