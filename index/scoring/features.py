@@ -64,7 +64,7 @@ class Candidate:
 def coverage(question: Question, terms: "set[str] | Counter[str]", rare: bool = False) -> float:
     """Share of the question's term weight (IDF) the text holds; only its rare terms if asked."""
     weights = question.rare_weights if rare else question.term_weights
-    total = sum(weights.values())
+    total = question.rare_total if rare else question.term_total
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
@@ -114,12 +114,12 @@ def passage_features(question: Question, candidates: list[Candidate], average_le
     article_terms: dict[int, set[str]] = {}
     for c in candidates:
         article_terms.setdefault(c.article, set()).update(c.terms)
+    title_terms = {title: set(tokenize(title, question.stopwords)) for title in {c.title for c in candidates}}
     rows = []
     for c, d, t, (cov, rare), (sentence, sentence_cov, typed_sentence, combined, attributed) in zip(
         candidates, dense, terms, coverages, best_sentences
     ):
         best_in_article = within[c.article]
-        title_terms = set(tokenize(c.title, question.stopwords))
         rows.append(
             [
                 d,
@@ -131,7 +131,7 @@ def passage_features(question: Question, candidates: list[Candidate], average_le
                 float(terms.max()) - t,
                 cov,
                 rare,
-                coverage(question, title_terms),
+                coverage(question, title_terms[c.title]),
                 sentence,
                 sentence_best - sentence,
                 sentence_cov,

@@ -2,6 +2,7 @@
 counts for more than "said", and, when it asks what someone said, who that is.
 """
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,10 +51,18 @@ class Question:
     asked: Asked
     stopwords: frozenset[str]
 
-    @property
+    @functools.cached_property  # read for every candidate passage and sentence
     def rare_weights(self) -> dict[str, float]:
         ranked = sorted(self.term_weights.items(), key=lambda item: -item[1])
         return dict(ranked[: max(1, (len(ranked) + 1) // 2)])
+
+    @functools.cached_property
+    def term_total(self) -> float:
+        return sum(self.term_weights.values())
+
+    @functools.cached_property
+    def rare_total(self) -> float:
+        return sum(self.rare_weights.values())
 
     @classmethod
     def of(cls, text: str, vector: "np.ndarray", bm25: Bm25, stopwords: Iterable[str]) -> "Question":
