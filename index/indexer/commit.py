@@ -60,8 +60,7 @@ def commit(
             next_chunk += 1
     params = None
     if rows:
-        matrix = codec.unpack_passages(vectors, meta.encoder_dim)
-        params = segments.write(store_dir, segment, np.asarray(ids, dtype=np.int64), matrix, terms)
+        params = segments.write(store_dir, segment, np.asarray(ids, dtype=np.int64), vectors, meta.encoder_dim, terms)
     generation = meta.generation + 1
     with transaction(connection):
         leaving = state.articles_where(connection, "id", plan.delete)

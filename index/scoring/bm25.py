@@ -31,43 +31,52 @@ FLOOR_POSTINGS = 2_000  # the rarest terms' postings at least, whose documents s
 
 
 class SegmentWriter:
-    """Collects documents (a chunk id and its term counts), then writes one segment."""
+    """Collects documents (a chunk id and its term counts), then writes one segment.
+
+    Postings are appended to flat typed arrays (9 bytes each), not kept as two small arrays per
+    document: a build commits 100,000 passages at once, and every byte per posting counts in
+    its peak memory."""
 
     def __init__(self) -> None:
-        self.chunk_ids: list[int] = []
-        self.lengths: list[int] = []
-        self._terms: list[np.ndarray] = []
-        self._tfs: list[np.ndarray] = []
+        from array import array
+
+        self._chunk_ids = array("q")
+        self._lengths = array("L")
+        self._sizes = array("L")  # postings per document
+        self._terms = array("q")
+        self._tfs = array("B")
 
     def add(self, chunk_id: int, counts: Counter[int]) -> None:
-        import numpy as np
-
-        self.chunk_ids.append(chunk_id)
-        self.lengths.append(sum(counts.values()))
-        self._terms.append(np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)))
-        self._tfs.append(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
+        self._chunk_ids.append(chunk_id)
+        self._lengths.append(sum(counts.values()))
+        self._sizes.append(len(counts))
+        self._terms.extend(counts.keys())
+        self._tfs.extend(min(tf, MAX_TF) for tf in counts.values())
 
     def __len__(self) -> int:
-        return len(self.chunk_ids)
+        return len(self._chunk_ids)
 
     def write(self, directory: Path) -> None:
         import numpy as np
 
-        docs = np.repeat(np.arange(len(self.chunk_ids), dtype=np.int32), [len(t) for t in self._terms])
-        terms = np.concatenate(self._terms) if self._terms else np.zeros(0, dtype=np.int64)
-        tfs = np.concatenate(self._tfs) if self._tfs else np.zeros(0, dtype=np.int64)
-        order = np.lexsort((docs, terms))
-        terms, docs, tfs = terms[order], docs[order], np.minimum(tfs[order], MAX_TF).astype(np.uint8)
-        unique, starts = np.unique(terms, return_index=True)
+        terms = np.asarray(self._terms, dtype=np.int64)
+        # a stable sort by term keeps each term's documents in the order they were added
+        order = np.argsort(terms, kind="stable")
+        docs = np.repeat(np.arange(len(self), dtype=np.int32), np.asarray(self._sizes, dtype=np.int64))[order]
+        tfs = np.asarray(self._tfs, dtype=np.uint8)[order]
+        terms = terms[order]
+        first = np.ones(len(terms), dtype=bool)  # a term's first posting
+        first[1:] = terms[1:] != terms[:-1]
+        starts = np.flatnonzero(first)
         offsets = np.append(starts, len(terms)).astype(np.int64)
         directory.mkdir(parents=True)
-        arrays = {
-            "terms": unique.astype(np.int64),
+        arrays: dict[str, np.ndarray] = {
+            "terms": terms[starts],
             "offsets": offsets,
             "docs": docs,
             "tfs": tfs,
-            "lengths": np.asarray(self.lengths, dtype=np.uint32),
-            "chunk_ids": np.asarray(self.chunk_ids, dtype=np.int64),
+            "lengths": np.asarray(self._lengths, dtype=np.uint32),
+            "chunk_ids": np.asarray(self._chunk_ids, dtype=np.int64),
         }
         for name, array in arrays.items():
             np.save(directory / f"{name}.npy", array, allow_pickle=False)
