@@ -214,8 +214,8 @@ def main() -> None:
         features_of.append(rows)
         if any(labels):
             passage_groups.append((rows.tolist(), labels, a.news))
-    shipped = ranker()
-    passage_model = shipped.passage if options.abstain_only else fit_listwise(passage_groups, PASSAGE)
+    shipped = ranker() if options.abstain_only else None  # a full retrain needs no model that fits the features
+    passage_model = shipped.passage if shipped else fit_listwise(passage_groups, PASSAGE)
     speech_groups = [
         g
         for g, (a, question, *_rest) in zip(passage_groups, [x for x in gathered if any(x[3])])
@@ -253,7 +253,7 @@ def main() -> None:
         ]
         if any(targets):
             sentence_groups.append((sentence_matrix.tolist(), targets, a.news))
-    sentence_model = shipped.sentence if options.abstain_only else fit_listwise(sentence_groups, SENTENCE)
+    sentence_model = shipped.sentence if shipped else fit_listwise(sentence_groups, SENTENCE)
 
     def evidence_row(searcher, question, top, probabilities, sentence_matrix, best_dense):
         sentence_scores = sentence_model.scores(sentence_matrix) if len(sentence_matrix) else np.zeros(1)
