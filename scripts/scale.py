@@ -9,7 +9,8 @@ don't collapse as copies: each distractor article strings together 4-7 passages 
 different BBC and web-page articles, and in each passage capitalised words after the first of a
 sentence are replaced, with probability one half, by names from scripts/synthetic_news.py, and
 every number by another of as many digits. Articles that any BBC question is about are left out
-of the pool, so distractors never carry the answers.
+of the pool, with their identical copies, the other versions of their stories and their
+near-copies, so distractors never carry the answers.
 
 Embedding a million passages with the real model would take hours here, so distractor vectors
 are the real vectors of the passage each was varied from (computed once by the real model, as the
@@ -77,17 +78,28 @@ def question_docs() -> set[str]:
 
 def pool_rows(store_index: Path, excluded: set[str]) -> list[tuple[str, bytes, bytes, bytes]]:
     """(passage text, packed vector (store.codec), spans, sentence vectors) of every passage of an index's
-    articles outside `excluded`."""
+    articles outside `excluded` and their copies: an article indexed as an identical copy of
+    another has no passages of its own (the other holds them), and versions of a story or
+    near-copies repeat its sentences; left in the pool, they put the questions' answers into
+    the distractors (9 of the 207 question articles are identical copies)."""
     from index.store import codec, layout
 
     connection = sqlite3.connect(f"file:{layout.current(store_index) / layout.DATABASE}?mode=ro", uri=True)
+    articles = connection.execute("SELECT id, display, story, cluster, duplicate_of FROM articles").fetchall()
+    asked = {i for i, display, *_ in articles if any(display.endswith(d) for d in excluded)}
+    asked |= {copy_of for i, _, _, _, copy_of in articles if i in asked and copy_of is not None}
+    stories = {story for i, _, story, _, _ in articles if i in asked}
+    clusters = {cluster for i, _, _, cluster, _ in articles if i in asked}
+    left_out = {
+        i
+        for i, _, story, cluster, copy_of in articles
+        if i in asked or story in stories or cluster in clusters or copy_of in asked
+    }
     rows = connection.execute(
-        "SELECT a.display, c.text, v.passage, v.spans, v.sentences FROM chunks c"
-        " JOIN articles a ON a.id = c.article JOIN vectors v ON v.id = c.vector"
+        "SELECT c.article, c.text, v.passage, v.spans, v.sentences FROM chunks c JOIN vectors v ON v.id = c.vector"
     ).fetchall()
     connection.close()
-    kept = [row for row in rows if not any(row[0].endswith(d) for d in excluded)]
-    return [(codec.unpack_text(text), p, s, v) for _, text, p, s, v in kept]
+    return [(codec.unpack_text(text), p, s, v) for article, text, p, s, v in rows if article not in left_out]
 
 
 def varied(text: str, rng: random.Random) -> str:
