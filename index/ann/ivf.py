@@ -24,10 +24,11 @@ sub-vectors (24 bytes) reached only 0.911. Building took 19 s instead of 29.
 Why a refining stage: reading 1,000 canonical vectors from the store to re-score them took 6 ms
 of a 43 ms answer (10 ms beside BM25's thread). The fast-scan candidates are first re-ranked by
 finer codes kept in the segment, 8 bits for each of the same dim/4 sub-vectors (96 bytes a
-vector, 84 MB at 872,692), and only the RESCORED best of them are read and re-scored exactly:
-recall@10 0.989 at nprobe 512, against 0.993 re-scoring all 1,000. 4-bit scalar codes (192
-bytes) reached 0.992 with 100 re-scored, but would have taken the index over its 2.5 GB of
-disk; 8-bit codes of 48 sub-vectors, 0.918 (scripts/ivf_codes.py --refine).
+vector: the file grows from 54 to 138 MB at 872,724 passages), and only the RESCORED best of them
+are read and re-scored exactly: recall@10 0.986 at nprobe 512 (0.960 re-scoring 100), against
+0.992 re-scoring all 1,000 (scripts/ivf_codes.py --refine). 4-bit scalar codes (192 bytes) reached
+0.992 re-scoring 100, but their 221 MB file would take the index over its 2.5 GB of disk; 8-bit
+codes of 48 sub-vectors reached 0.918.
 """
 
 from pathlib import Path
