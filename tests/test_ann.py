@@ -1,15 +1,30 @@
 """The IVF-PQ segment kind (what segments above FLAT_LIMIT vectors become), on a small scale."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from index.ann import ivf, source
-from index.ann.source import InMemory
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+@dataclass(frozen=True)
+class InMemory:
+    """Vectors held in memory, as a segment's source."""
+
+    vectors: "np.ndarray"
+    ids: "np.ndarray"
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def read(self, positions: "np.ndarray") -> "np.ndarray":
+        return self.vectors[positions]
 
 
 def _unit_vectors(seed: int) -> "tuple[np.ndarray, np.ndarray]":

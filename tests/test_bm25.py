@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from index.scoring import bm25
-from index.scoring.bm25 import ARRAYS, Segment, SegmentWriter
+from index.scoring import bm25, bm25_writing
+from index.scoring.bm25 import ARRAYS, Segment
+from index.scoring.bm25_writing import SegmentWriter
 
 
 def documents(seed: int, count: int, first_id: int) -> list[tuple[int, Counter[int]]]:
@@ -35,12 +36,12 @@ def test_a_merge_of_live_documents_equals_writing_them_afresh(
 ) -> None:
     import numpy as np
 
-    monkeypatch.setattr(bm25, "MERGE_BLOCK", block)
+    monkeypatch.setattr(bm25_writing, "MERGE_BLOCK", block)
     first, second = documents(1, 40, 100), documents(2, 25, 500)
     parts = [written(tmp_path / "a", first), written(tmp_path / "b", second)]
     dead = {103, 117, 500, 524}
     masks = [np.isin(np.asarray(p.chunk_ids), list(dead), invert=True) for p in parts]
-    ids = bm25.merge(list(zip(parts, masks)), tmp_path / "merged")
+    ids = bm25_writing.merge(list(zip(parts, masks)), tmp_path / "merged")
     expected = written(tmp_path / "expected", [d for d in first + second if d[0] not in dead])
     merged = Segment.open(tmp_path / "merged")
     assert ids.tolist() == [d[0] for d in first + second if d[0] not in dead]
@@ -53,7 +54,7 @@ def test_a_merge_of_nothing_live_is_an_empty_segment(tmp_path: Path) -> None:
     import numpy as np
 
     part = written(tmp_path / "a", documents(3, 5, 1))
-    ids = bm25.merge([(part, np.zeros(5, dtype=bool))], tmp_path / "merged")
+    ids = bm25_writing.merge([(part, np.zeros(5, dtype=bool))], tmp_path / "merged")
     merged = Segment.open(tmp_path / "merged")
     assert len(ids) == 0 and len(merged.terms) == 0 and merged.offsets.tolist() == [0]
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.scoring.bm25 import Bm25, Segment, SegmentWriter
+from index.scoring.bm25 import Bm25, Segment
+from index.scoring.bm25_writing import SegmentWriter
 from index.scoring.features import SENTENCE, Candidate, coverage, sentence_features
 from index.scoring.relevance import Question
 from index.scoring.tokenise import STOPWORDS, term_counts, tokenize

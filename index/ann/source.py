@@ -1,4 +1,4 @@
-"""Where a segment's vectors come from while it is built: memory, or the store a chunk at a time.
+"""Where a segment's vectors come from while it is built: a new batch's, or the store's, a chunk at a time.
 
 A merge of every segment at a million passages would hold 1.5 GB of float32 vectors if it read
 them all first. Read CHUNK rows at a time, a build holds one chunk, the index it adds them to,
@@ -6,7 +6,6 @@ and its training sample.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -27,19 +26,6 @@ class VectorSource(Protocol):
     def read(self, positions: "np.ndarray") -> "np.ndarray":
         """The vectors at these positions of `ids`, in that order."""
         ...
-
-
-@dataclass(frozen=True)
-class InMemory:
-    vectors: "np.ndarray"
-    ids: "np.ndarray"
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
-
-    def read(self, positions: "np.ndarray") -> "np.ndarray":
-        return self.vectors[positions]
 
 
 def chunks(source: VectorSource) -> "Iterator[tuple[int, np.ndarray]]":

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from index.indexer import neardup, segments
 from index.indexer.plan import Plan
 from index.indexer.process import Chunked
-from index.scoring.bm25 import SegmentWriter
+from index.scoring.bm25_writing import SegmentWriter
 from index.scoring.tokenise import term_counts
 from index.store import codec, state, writer
 from index.store.database import Meta, transaction, write_meta

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from index.ann import segment as dense
 from index.ann.segment import DenseSegment
-from index.scoring import bm25
-from index.scoring.bm25 import Bm25, Segment, SegmentWriter
+from index.scoring import bm25_writing
+from index.scoring.bm25 import Bm25, Segment
+from index.scoring.bm25_writing import SegmentWriter
 from index.store import catalog, codec
 from index.store.database import Meta, read_meta, transaction
 from index.store.durable import fsync_dir, fsync_tree
@@ -100,7 +101,7 @@ def merge(
             (row[0] for row in connection.execute("SELECT id FROM chunks WHERE segment = ?", (old.id,))), dtype=np.int64
         )
         parts.append((lexical, np.isin(np.asarray(lexical.chunk_ids), live)))
-    ids = bm25.merge(parts, folder / bm25_name(segment))
+    ids = bm25_writing.merge(parts, folder / bm25_name(segment))
     params = dense.build(StoredVectors(connection, ids, dim), folder / dense_name(segment))
     _make_durable(folder, segment)
     return len(ids), params
