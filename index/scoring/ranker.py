@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 WEIGHTS = Path(__file__).with_name("ranker.json")
 # The per-question evidence the abstention model looks at (features.evidence computes it).
 EVIDENCE = tuple(
-    "passage passage_margin sentence dense rare coverage typed asks_type terms missing_rarest rare_in_top".split()
+    "passage passage_margin sentence dense rare coverage typed asks_type terms missing_rarest rare_in_top"
+    " year_missing".split()
 )
 
 
