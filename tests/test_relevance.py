@@ -8,7 +8,8 @@ import pytest
 
 from index.scoring.bm25 import Bm25, Segment
 from index.scoring.bm25_writing import SegmentWriter
-from index.scoring.features import SENTENCE, Candidate, coverage, sentence_features
+from index.scoring.features import SENTENCE, Candidate, coverage, evidence, sentence_features
+from index.scoring.ranker import EVIDENCE
 from index.scoring.relevance import Question
 from index.scoring.tokenise import STOPWORDS, term_counts, tokenize
 
@@ -29,11 +30,10 @@ def bm25(tmp_path: Path) -> Bm25:
     return Bm25([Segment.open(tmp_path / "segment")], [None])
 
 
-def sentence_rows(question: Question, sentences: list[str]) -> "np.ndarray":
-    """The ranker's sentence features for one passage of these sentences."""
+def passage_of(sentences: list[str]) -> Candidate:
     text = " ".join(sentences)
     starts = [text.index(s) for s in sentences]
-    candidate = Candidate(
+    return Candidate(
         id=1,
         text=text,
         title="",
@@ -45,7 +45,11 @@ def sentence_rows(question: Question, sentences: list[str]) -> "np.ndarray":
         terms=Counter(tokenize(text)),
         sentence_terms=[set(tokenize(s)) for s in sentences],
     )
-    return sentence_features(question, [candidate], [1.0])[1]
+
+
+def sentence_rows(question: Question, sentences: list[str]) -> "np.ndarray":
+    """The ranker's sentence features for one passage of these sentences."""
+    return sentence_features(question, [passage_of(sentences)], [1.0])[1]
 
 
 def ask(text: str, bm25: Bm25) -> Question:
@@ -83,3 +87,20 @@ def test_the_speakers_reported_words_are_preferred(bm25: Bm25) -> None:
     assert [row[speaker] for row in sentence_rows(question, [quoted, narrated])] == [1.0, 0.0]
     plain = ask("Where did Putin meet Assad?", bm25)
     assert plain.speakers is None
+
+
+def test_a_year_the_best_passages_never_mention_is_evidence_against_answering(bm25: Bm25) -> None:
+    question = ask("What did the minister say about the 2011 budget?", bm25)
+    column = EVIDENCE.index("year_missing")
+
+    def year_missing(sentence: str) -> float:
+        return float(evidence(question, [passage_of([sentence])], [1.0], 1.0, False, 0.5)[0, column])
+
+    assert year_missing("The minister said the budget would rise in 2005.") == 1.0
+    assert year_missing("The minister said the 2011 budget would rise.") == 0.0
+    assert (
+        float(
+            evidence(ask("What did the minister say?", bm25), [passage_of(["No."])], [1.0], 1.0, False, 0.5)[0, column]
+        )
+        == 0.0
+    )
