@@ -72,25 +72,30 @@ def pack_sentences(vectors: "np.ndarray") -> bytes:
 
 def unpack_sentences(blobs: "list[bytes]", dim: int) -> "list[np.ndarray]":
     """The vectors pack_sentences kept, per blob (rotated back, so they compare with unrotated
-    questions); one rotation for all the blobs, as a query's candidates are read together."""
+    questions). A question's candidates are read together: their codes are gathered from all
+    the blobs at once and rotated back in one product (150 passages' 576 sentences: 1.7 ms, a
+    loop over the blobs 2.3-4.7 ms)."""
     import numpy as np
 
     width = (dim + 1) // 2
-    counts, parts = [], []
-    for blob in blobs:
-        count = len(blob) // (4 + width)
-        if count * (4 + width) != len(blob):
-            raise ValueError("sentence vectors of the wrong size")
-        scales = np.frombuffer(blob[: 4 * count], dtype=np.float32).reshape(count, 1)
-        nibbles = np.frombuffer(blob[4 * count :], dtype=np.uint8).reshape(count, width)
-        codes = np.empty((count, width * 2), dtype=np.float32)
-        codes[:, 0::2] = nibbles >> 4
-        codes[:, 1::2] = nibbles & 0x0F
-        counts.append(count)
-        parts.append((codes[:, :dim] - LEVELS) * scales)
-    if not parts:
+    sizes = np.asarray([len(blob) for blob in blobs], dtype=np.int64)
+    counts = sizes // (4 + width)
+    if np.any(counts * (4 + width) != sizes):
+        raise ValueError("sentence vectors of the wrong size")
+    if not len(blobs):
         return []
-    vectors = np.concatenate(parts) @ _rotation(dim).T
+    joined = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    blob_of = np.repeat(np.arange(len(blobs)), counts)  # each sentence's blob
+    begins = (np.cumsum(sizes) - sizes)[blob_of]
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    scale_at = begins + 4 * within
+    codes_at = begins + 4 * counts[blob_of] + width * within
+    scales = joined[scale_at[:, None] + np.arange(4)].copy().view(np.float32)
+    nibbles = joined[codes_at[:, None] + np.arange(width)]
+    codes = np.empty((len(nibbles), width * 2), dtype=np.float32)
+    codes[:, 0::2] = nibbles >> 4
+    codes[:, 1::2] = nibbles & 0x0F
+    vectors = ((codes[:, :dim] - LEVELS) * scales) @ _rotation(dim).T
     return np.split(vectors, np.cumsum(counts)[:-1])
 
 
