@@ -53,6 +53,18 @@ def log(message: str) -> None:
     print(f"[scale] {message}", file=sys.stderr, flush=True)
 
 
+def prepare_evaluation_indexes() -> None:
+    """The BBC and web evaluation indexes the pool is drawn from, brought up to date here, not in
+    the build's child: embedding them there (an empty vector cache) would leave the model's
+    working memory in the build's peak RSS."""
+    from index.embed.model import model_info
+
+    model = model_info()
+    real = cached_encoder(model)
+    index_of("bbc", CORPORA["bbc"], model, real, rebuild=False).close()
+    index_of("web", CORPORA["web"], model, real, rebuild=False).close()
+
+
 def build_child(work: Path, passages: int) -> None:
     """Runs in its own process, so that its peak RSS is the build's alone."""
     from index.embed.model import model_info
@@ -61,8 +73,6 @@ def build_child(work: Path, passages: int) -> None:
     model = model_info()
     real = cached_encoder(model)
     bbc = CORPORA["bbc"]
-    index_of("bbc", bbc, model, real, rebuild=False).close()
-    index_of("web", CORPORA["web"], model, real, rebuild=False).close()
     from index.locations import cache_dir
 
     excluded = question_docs()
@@ -146,6 +156,7 @@ def measure(work: Path, passages: int, rebuild: bool) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     index_dir = work / "index"
     if rebuild or not (work / "build.json").exists():
+        prepare_evaluation_indexes()
         built = run([sys.executable, __file__, "--child-build", str(work), "--passages", str(passages)], env)
         saved = json.loads((work / "build.json").read_text())
         saved.update(build_s=built.seconds, build_peak_rss_mb=built.rss_mb)
