@@ -46,7 +46,7 @@ from bot import evaluate as ev  # noqa: E402
 from index.scoring.features import PASSAGE, SENTENCE, evidence, passage_features, sentence_features  # noqa: E402
 from index.scoring.ranker import EVIDENCE, WEIGHTS, LinearModel, ranker  # noqa: E402
 from index.scoring.relevance import Question  # noqa: E402
-from index.search.candidates import Settings, gather  # noqa: E402
+from index.search.candidates import Settings, gather, start_lexical  # noqa: E402
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,7 +84,8 @@ def labelled(searcher, asked: Asked, settings: Settings):
     vector = searcher.encoder.embed([asked.case.question])[0]
     question = Question.of(asked.case.question, vector, searcher.bm25, searcher.stopwords)
     with searcher.snapshot():
-        candidates, rows, best = gather(searcher, question.term_weights, vector, settings, None)
+        lexical = start_lexical(searcher, question.term_weights, settings, None)
+        candidates, rows, best = gather(searcher, lexical, vector, settings, None)
     labels = [
         float(
             asked.case.answerable

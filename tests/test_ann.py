@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from index.ann import ivf, source
+from index.ann.segment import FLAT_LIMIT
+from index.indexer.segments import to_merge
+from index.store.catalog import SegmentRow
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,3 +110,12 @@ def test_a_segment_written_before_the_refining_codes_still_searches(tmp_path: Pa
     assert len(found[0]) == ivf.CANDIDATES
     assert not {c for row in found[:20] for c in row} & set(ids[:20].tolist())
     assert sum(int(ids[row]) in found[row] for row in range(20, 40)) >= 18
+
+
+def test_a_segment_of_a_kind_its_size_no_longer_gets_is_rewritten() -> None:
+    """A flat segment written under an older, higher FLAT_LIMIT becomes IVF at the next merge."""
+    largest = SegmentRow(1, 10 * FLAT_LIMIT, {"kind": "ivfpq"})
+    delta = SegmentRow(3, 5, {"kind": "flat"})
+    too_big = SegmentRow(2, FLAT_LIMIT + 10, {"kind": "flat"})
+    assert to_merge([largest, too_big, delta], {}) == [too_big]
+    assert to_merge([largest, SegmentRow(2, FLAT_LIMIT - 1, {"kind": "flat"}), delta], {}) == []

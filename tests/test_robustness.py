@@ -77,7 +77,9 @@ def fake_info(tmp_path_factory: pytest.TempPathFactory) -> ModelInfo:
 def fake_model(monkeypatch: pytest.MonkeyPatch, fake_info: ModelInfo) -> None:
     """`bot index` and `bot ask` load the fake encoder instead of the bundled model."""
     monkeypatch.setattr(index.embed.model, "model_info", lambda path=None: fake_info)
-    monkeypatch.setattr(index.embed.load, "load_encoder", lambda model=None, backend="onnx", on_prepare=None: FAKE)
+    monkeypatch.setattr(
+        index.embed.load, "load_encoder", lambda model=None, backend="onnx", on_prepare=None, queries=False: FAKE
+    )
 
 
 def invoke(*args: object) -> Result:
@@ -524,7 +526,9 @@ def test_hostile_question_cli(
     question: str, expect: str, real: tuple[Path, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory, encoder = real
-    monkeypatch.setattr(index.embed.load, "load_encoder", lambda model=None, backend="onnx", on_prepare=None: encoder)
+    monkeypatch.setattr(
+        index.embed.load, "load_encoder", lambda model=None, backend="onnx", on_prepare=None, queries=False: encoder
+    )
     before = snapshot(directory)
     result = invoke("ask", "--index-dir", directory, "--", question)
     if expect == "error" or (expect == "either" and result.exit_code != 0):

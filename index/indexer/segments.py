@@ -4,7 +4,9 @@ An update writes one small segment for the chunks it adds (the delta), so its co
 change. Segments merge by size tiers, as in Lucene: when there are more than MAX_SEGMENTS, the
 smaller ones merge into one; only when they together outgrow BASE_SHARE of the largest does the
 largest join them (rewriting everything, which then happens once per 25% growth of the index).
-A segment whose dead share passes DEAD_SHARE is rewritten without its dead chunks.
+A segment whose dead share passes DEAD_SHARE is rewritten without its dead chunks, and one of a
+kind its size no longer gets (a flat one written under an older, higher FLAT_LIMIT) is rewritten
+as the kind it should be.
 """
 
 import os
@@ -72,6 +74,7 @@ def to_merge(segments: list[catalog.SegmentRow], dead: dict[int, int]) -> list[c
         return []
     ordered = sorted(segments, key=lambda s: s.chunks)
     rotten = [s for s in segments if s.chunks and dead.get(s.id, 0) / s.chunks > DEAD_SHARE]
+    rotten += [s for s in segments if s.params.get("kind") != dense.kind_for(s.chunks) and s not in rotten]
     if len(segments) <= MAX_SEGMENTS and not rotten:
         return []
     largest = ordered[-1]

@@ -91,6 +91,18 @@ class Bm25:
         self.documents = sum(len(s.chunk_ids) for s in self.segments)
         total = sum(int(s.lengths.sum()) for s in self.segments)
         self.average_length = total / self.documents if self.documents else 1.0
+        self._norms: dict[int, np.ndarray] = {}
+
+    def _norm(self, position: int) -> "np.ndarray":
+        """K1 · (1 − B + B · length / average length) of each document of a segment: the same
+        for every term and every question this object answers, so made once (4 bytes a
+        document), not gathered and computed again for each posting of each question."""
+        import numpy as np
+
+        if position not in self._norms:
+            lengths = np.asarray(self.segments[position].lengths, dtype=np.float32)
+            self._norms[position] = K1 * (1 - B + B * lengths / self.average_length)
+        return self._norms[position]
 
     def document_frequency(self, term: int) -> int:
         return sum(s.frequency(term) for s in self.segments)
@@ -111,8 +123,8 @@ class Bm25:
         weights = {term: self.idf(term) for term in wanted}
         best_ids: list[np.ndarray] = []
         best_scores: list[np.ndarray] = []
-        for segment, dead in zip(self.segments, self.dead):
-            hit, scores = self._segment_best(segment, dead, allowed, weights, k)
+        for position, (segment, dead) in enumerate(zip(self.segments, self.dead)):
+            hit, scores = self._segment_best(segment, self._norm(position), dead, allowed, weights, k)
             best_ids.append(np.asarray(segment.chunk_ids)[hit])
             best_scores.append(scores)
         ids, scores = np.concatenate(best_ids), np.concatenate(best_scores)
@@ -122,6 +134,7 @@ class Bm25:
     def _segment_best(
         self,
         segment: Segment,
+        norms: "np.ndarray",
         dead: "np.ndarray | None",
         allowed: "np.ndarray | None",
         weights: dict[int, float],
@@ -144,8 +157,7 @@ class Bm25:
         for term in order:
             docs, tfs = postings[term]
             tf = tfs.astype(np.float32)
-            norm = K1 * (1 - B + B * segment.lengths[docs].astype(np.float32) / self.average_length)
-            scores[docs] += weights[term] * tf / (tf + norm)
+            scores[docs] += weights[term] * tf / (tf + norms[docs])
         rare: list[np.ndarray] = []
         for term in order:
             rare.append(np.asarray(postings[term][0]))

@@ -1,6 +1,7 @@
 """Search: gather the candidate passages (search.candidates), rank them with the learned passage
 model (scoring.ranker), keep the k best distinct ones."""
 
+import dataclasses
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from index.ingest.dates import day
 from index.scoring.features import PASSAGE, Candidate, passage_features
 from index.scoring.ranker import ranker
 from index.scoring.relevance import Question
-from index.search.candidates import MODES, Settings, gather
+from index.search.candidates import MODES, Settings, gather, start_lexical
 from index.search.filters import Filters
 from index.search.searcher import Searcher
 from index.search.when import RELEVANT_MARGIN, When
@@ -92,17 +93,17 @@ def search(
         raise BadQuestion("Ask a question with at least one word.")
     if searcher.empty:
         return Results([], 0.0)
-    if settings.mode != "lexical" and query_vector is None:
-        query_vector = searcher.encoder.embed([query])[0]
     vector = query_vector if query_vector is not None else np.zeros(searcher.meta.encoder_dim, dtype=np.float32)
     question = Question.of(query, vector, searcher.bm25, searcher.stopwords)
     with searcher.snapshot():
         allowed = searcher.allowed(filters) if filters and filters.active else None
         if allowed is not None and not len(allowed):
             return Results([], 0.0, question)
-        candidates, rows, best_dense = gather(
-            searcher, question.term_weights, query_vector, settings, allowed, tuple(prefer)
-        )
+        lexical = start_lexical(searcher, question.term_weights, settings, allowed)
+        if settings.mode != "lexical" and query_vector is None:  # while BM25 searches
+            query_vector = searcher.encoder.embed([query])[0]
+            question = dataclasses.replace(question, vector=query_vector)
+        candidates, rows, best_dense = gather(searcher, lexical, query_vector, settings, allowed, tuple(prefer))
         if not candidates:
             return Results([], best_dense, question)
         features = passage_features(question, candidates, searcher.bm25.average_length)

@@ -220,7 +220,7 @@ def _index_encoder(meta: Meta) -> Encoder:
             f"The model at {model.path} has changed since the index was built with it. "
             "Rebuild it with: bot index --rebuild"
         )
-    return load_encoder(model)
+    return load_encoder(model, queries=True)
 
 
 def _open_parts(index_dir: Path) -> tuple[Path, sqlite3.Connection, Loaded]:
