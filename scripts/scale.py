@@ -69,12 +69,11 @@ def build_child(work: Path, passages: int) -> None:
     """Runs in its own process, so that its peak RSS is the build's alone."""
     from index.embed.model import model_info
     from index.indexer.update import update
+    from index.locations import cache_dir
 
     model = model_info()
     real = cached_encoder(model)
     bbc = CORPORA["bbc"]
-    from index.locations import cache_dir
-
     excluded = question_docs()
     pool = pool_rows(cache_dir() / "eval" / "indexes" / f"bbc-{model.name}", excluded)
     pool += pool_rows(cache_dir() / "eval" / "indexes" / f"web-{model.name}", set())

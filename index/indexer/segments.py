@@ -73,17 +73,21 @@ def to_merge(segments: list[catalog.SegmentRow], dead: dict[int, int]) -> list[c
     if not segments:
         return []
     ordered = sorted(segments, key=lambda s: s.chunks)
-    rotten = [s for s in segments if s.chunks and dead.get(s.id, 0) / s.chunks > DEAD_SHARE]
-    rotten += [s for s in segments if s.params.get("kind") != dense.kind_for(s.chunks) and s not in rotten]
-    if len(segments) <= MAX_SEGMENTS and not rotten:
+    # to rewrite whatever the tiers say: too many dead chunks, or of a kind its size no longer gets
+    rewrite = [
+        s
+        for s in segments
+        if (s.chunks and dead.get(s.id, 0) / s.chunks > DEAD_SHARE) or s.params.get("kind") != dense.kind_for(s.chunks)
+    ]
+    if len(segments) <= MAX_SEGMENTS and not rewrite:
         return []
     largest = ordered[-1]
     small = ordered[:-1]
-    if sum(s.chunks for s in small) > BASE_SHARE * largest.chunks or largest in rotten:
+    if sum(s.chunks for s in small) > BASE_SHARE * largest.chunks or largest in rewrite:
         return ordered
     picked = {s.id: s for s in small if len(segments) > MAX_SEGMENTS}
-    picked |= {s.id: s for s in rotten}
-    return list(picked.values()) if len(picked) > 1 or rotten else []
+    picked |= {s.id: s for s in rewrite}
+    return list(picked.values()) if len(picked) > 1 or rewrite else []
 
 
 def merge(

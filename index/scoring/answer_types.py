@@ -29,6 +29,7 @@ _NUMBER = (
     r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|sixty|seventy|eighty|ninety|hundred|a hundred|a thousand|a million|dozens?|several|a few|half a)"
 )
+YEAR = r"(?:1[89]|20)\d\d"  # a year as news writes one, 1800-2099
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _TIME_UNIT = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|seasons?|terms?|centuries)"
@@ -59,7 +60,7 @@ _SPANS = {
     COUNT: re.compile(rf"\b{_NUMBER}\b", re.IGNORECASE),
     # Capitalised months only: "May" the month, not "may" the verb.
     DATE: re.compile(
-        rf"\b(?:{_MONTH}|{_DAY}|(?:1[89]|20)\d\d|yesterday|today|tomorrow"
+        rf"\b(?:{_MONTH}|{_DAY}|{YEAR}|yesterday|today|tomorrow"
         r"|(?:last|next|this) (?:week|month|year|season))\b"
     ),
 }

@@ -77,13 +77,13 @@ def unpack_sentences(blobs: "list[bytes]", dim: int) -> "list[np.ndarray]":
     loop over the blobs 2.3-4.7 ms)."""
     import numpy as np
 
+    if not blobs:
+        return []
     width = (dim + 1) // 2
     sizes = np.asarray([len(blob) for blob in blobs], dtype=np.int64)
     counts = sizes // (4 + width)
     if np.any(counts * (4 + width) != sizes):
         raise ValueError("sentence vectors of the wrong size")
-    if not len(blobs):
-        return []
     joined = np.frombuffer(b"".join(blobs), dtype=np.uint8)
     blob_of = np.repeat(np.arange(len(blobs)), counts)  # each sentence's blob
     begins = (np.cumsum(sizes) - sizes)[blob_of]
