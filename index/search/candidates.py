@@ -31,7 +31,7 @@ class Settings:
     mode: str = "hybrid"
     # Hits of the dense search. With 50, the tuning halves (BBC, web pages, seeds, off-topic,
     # SQuAD) came out within a question of 30 on every set, and BBC answers took 34 ms, not 22.
-    candidates: int = 30
+    dense_candidates: int = 30
     # Hits of BM25: deeper, because among a million passages the answer's own words are what
     # still find it. 137 BBC tuning questions asked of 870,957 passages, right passage in the
     # top 5: 0.810 with 30 BM25 hits, 0.861 with 80 (0.876 asked of the BBC articles alone);
@@ -74,7 +74,7 @@ def gather(
     answers p50 77.6 -> 69.2 ms, side by side)."""
     dense_hits: list[tuple[int, float]] = []
     if settings.mode in ("hybrid", "dense") and query_vector is not None:
-        dense_hits = dense_search(searcher, query_vector, settings.candidates, allowed)
+        dense_hits = dense_search(searcher, query_vector, settings.dense_candidates, allowed)
     lexical_hits = lexical.result() if lexical is not None else []
     fused: dict[int, float] = {}
     for hits, weight in ((dense_hits, settings.dense_weight), (lexical_hits, settings.lexical_weight)):
