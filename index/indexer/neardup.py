@@ -44,7 +44,12 @@ def _stopwords() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """An article's MinHash signature (uint32 hashes) and how many distinct runs it was made of."""
+    """An article's MinHash signature and how many distinct runs it was made of.
+
+    The hashes keep the low 16 bits of each MinHash value (b-bit MinHash, Li and König 2010): two
+    different values then agree by chance once in 65,536, which moves a Jaccard estimate by less
+    than 0.0001, and the signatures and band hashes of a million-passage index take 80 MB less.
+    """
 
     hashes: "np.ndarray"
     shingles: int
@@ -54,13 +59,14 @@ class Fingerprint:
         """A fingerprint as the store keeps it: the hashes' bytes and the run count."""
         import numpy as np
 
-        return cls(np.frombuffer(blob, dtype=np.uint32), shingles)
+        return cls(np.frombuffer(blob, dtype=np.uint16), shingles)
 
     def bands(self) -> list[int]:
-        """One signed 64-bit hash per band of the signature."""
+        """One signed 32-bit hash per band of the signature: SQLite keeps it in 4 bytes, not 8. A
+        chance collision only makes a candidate, which containment then rejects."""
         return [
             int.from_bytes(
-                hashlib.blake2b(self.hashes[b * ROWS : (b + 1) * ROWS].tobytes(), digest_size=8).digest(),
+                hashlib.blake2b(self.hashes[b * ROWS : (b + 1) * ROWS].tobytes(), digest_size=4).digest(),
                 "little",
                 signed=True,
             )
@@ -90,7 +96,7 @@ def fingerprint(text: str) -> Fingerprint:
     runs.discard("")
     minhash = MinHash(num_perm=PERMUTATIONS, seed=1)
     minhash.update_batch([run.encode() for run in runs])
-    return Fingerprint(np.asarray(minhash.hashvalues, dtype=np.uint32), len(runs))
+    return Fingerprint((np.asarray(minhash.hashvalues) & 0xFFFF).astype(np.uint16), len(runs))
 
 
 def containment(first: Fingerprint, second: Fingerprint) -> float:

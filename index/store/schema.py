@@ -1,6 +1,6 @@
 """The store's tables. Bump FORMAT_VERSION whenever they change in a way old code cannot read."""
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +29,7 @@ CREATE TABLE articles (
     cluster INTEGER NOT NULL,           -- near-identical copies (MinHash), shown as one hit
     signature TEXT NOT NULL,            -- which of its sentences other stories repeat, when chunked
     keys BLOB NOT NULL,                 -- its sentence keys, int64
-    minhash BLOB NOT NULL,              -- its near-copy signature, uint32
+    minhash BLOB NOT NULL,              -- its near-copy signature, uint16 (indexer.neardup)
     shingles INTEGER NOT NULL,          -- the runs of words the signature was made of
     dropped BLOB NOT NULL,              -- [[text, why], ...] left out of the index (store.codec.pack_json)
     passages INTEGER NOT NULL

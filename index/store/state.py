@@ -40,7 +40,7 @@ class StoredArticle:
     cluster: int
     signature: str
     keys_blob: bytes
-    minhash_blob: bytes  # uint32 hashes: index.indexer.neardup.Fingerprint with `shingles`
+    minhash_blob: bytes  # uint16 hashes: index.indexer.neardup.Fingerprint with `shingles`
     shingles: int
 
     @property
