@@ -105,12 +105,6 @@ def _previous_roots(index_dir: Path) -> tuple[list[str], dict[str, list[str]]]:
 
 def housekeeping(store: Target, index_dir: Path) -> None:
     """Delete what earlier writers left: retired segments, orphans of a killed run, old stores."""
-    remove_retired(store)
-    layout.remove_others(index_dir, keep={store.directory})
-
-
-def remove_retired(store: Target) -> None:
-    """Delete the files of segments merged away, and any no segment claims (a killed run's)."""
     folder = store.directory / layout.SEGMENTS
     live = {name for s in catalog.segments(store.connection) for name in segments.files_of(s.id)}
     retired = [row[0] for row in store.connection.execute("SELECT name FROM retired")]
@@ -119,3 +113,4 @@ def remove_retired(store: Target) -> None:
     if retired:
         with transaction(store.connection):
             store.connection.execute("DELETE FROM retired")
+    layout.remove_others(index_dir, keep={store.directory})
