@@ -2,6 +2,7 @@
 atomic, interrupted runs keep their work, deleted articles never answer again."""
 
 import os
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -380,6 +381,55 @@ def test_a_sentence_in_many_stored_articles_does_not_load_them(
     furniture = sentence_key(line)
     assert asked and not any(furniture in keys for keys in asked[2:])  # batch 1 stored 5 holders
     assert _catalog(batched) == _catalog(whole)
+
+
+def test_a_batched_first_build_ends_as_one_segment_without_dead_chunks(
+    tmp_path: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before it is switched in, the batches' segments are merged into one, without the dead
+    chunks of articles chunked again when later batches repeated their sentences."""
+    towns = ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir"]
+    trades = ["bakers", "weavers", "potters", "masons", "tailors", "cobblers"]
+    trades += ["glaziers", "smiths", "drovers", "thatchers", "coopers", "tanners"]
+    animals = ["otters", "herons", "badgers", "foxes", "owls", "hares", "voles", "stoats", "wrens", "newts", "moles"]
+    animals += ["finches"]
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for n, (trade, animal) in enumerate(zip(trades, animals)):  # article n repeats a sentence of article n - 6
+        body = "\n\n".join(
+            [
+                f"The {trade} of the valley opened a market beside the river today.",
+                f"Visitors watched {animal} from a bridge built long ago by hand.",
+                f"Stalls of {trade} sold bread and cloth to {animal} lovers from afar.",
+                f"Later the {animal} hid while {trade} packed their carts at dusk.",
+                f"The mayor of {towns[n % 6]} thanked every volunteer who came.",
+            ]
+        )
+        (folder / f"{n:02d}.txt").write_text(f"Story of {trade} and {animal}\n\n{body}\n", encoding="utf-8")
+    monkeypatch.setattr(update_module, "BUILD_BATCH", 5)
+
+    def segments_and_dead(index_dir: Path) -> tuple[int, int, bool]:
+        store = layout.current(index_dir)
+        connection = sqlite3.connect(store / layout.DATABASE)
+        try:
+            (count,), (dead,) = (
+                connection.execute(sql).fetchone()
+                for sql in ("SELECT count(*) FROM segments", "SELECT count(*) FROM tombstones")
+            )
+            live = {name for (i,) in connection.execute("SELECT id FROM segments") for name in segments.files_of(i)}
+        finally:
+            connection.close()
+        return count, dead, {p.name for p in (store / layout.SEGMENTS).iterdir()} == live
+
+    as_batched = tmp_path / "as-batched"
+    with monkeypatch.context() as patched:
+        patched.setattr(update_module, "_optimise", lambda store: None)
+        run(as_batched, [folder], fake_info, FakeEncoder())
+    count, dead, _ = segments_and_dead(as_batched)
+    assert count > 1 and dead > 0  # what the last step has to do
+    run(tmp_path / "index", [folder], fake_info, FakeEncoder())
+    assert segments_and_dead(tmp_path / "index") == (1, 0, True)
+    assert _catalog(tmp_path / "index") == _catalog(as_batched)
 
 
 def test_an_interrupted_batched_first_build_keeps_its_committed_batches(

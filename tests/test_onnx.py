@@ -84,6 +84,22 @@ def test_query_path_does_not_import_torch(seeds_index: Path, session_cache: Path
     assert out.stdout.strip() == "[]"
 
 
+def test_a_process_that_never_embeds_exits_after_the_session_is_built(session_cache: Path, real_encoder) -> None:
+    """An indexer whose passages all come from the vector cache never runs the model; ending
+    while onnxruntime was still building its session aborted in C++ (exit 134) now and then.
+    atexit runs after the interpreter has waited for its non-daemon threads: the load is over."""
+    code = (
+        "import atexit\n"
+        "from index.embed.load import load_encoder\n"
+        "encoder = load_encoder()\n"
+        "atexit.register(lambda: print('loading' if encoder._loader.is_alive() else 'loaded'))\n"
+    )
+    env = {**os.environ, "BOT_CACHE_DIR": str(session_cache)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "loaded"
+
+
 def test_export_is_rebuilt_when_the_model_changes(tmp_path: Path, real_encoder) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(model_info().path, copy)

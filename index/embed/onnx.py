@@ -56,7 +56,10 @@ class OnnxEncoder(Tokenizing):
         self._threads = threads or os.cpu_count() or 1
         self._session: Any = None
         self._failure: BaseException | None = None
-        self._loader = threading.Thread(target=self._load_session, name="onnx-session", daemon=True)
+        # Not a daemon: a process that ends while onnxruntime builds its session (an indexer
+        # whose passages all came from the vector cache) aborted in C++, "terminate called
+        # without an active exception", exit 134, in 1 of 35 tries; the interpreter waits for it.
+        self._loader = threading.Thread(target=self._load_session, name="onnx-session")
         self._loader.start()
 
     def _load_session(self) -> None:

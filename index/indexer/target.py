@@ -42,13 +42,6 @@ def open_target(index_dir: Path, model: ModelInfo, rebuild: bool) -> Target:
                     f"{model.path if not model.bundled else model.name}. Rebuild it with: bot index --rebuild"
                 )
             meta = _for_model(meta, model)  # an empty index can change its model freely
-        try:  # a damaged index is reported, not built upon
-            segments.load(directory, connection)
-        except (OSError, ValueError) as error:
-            connection.close()
-            raise IndexCorrupt(
-                f"{error.__class__.__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
-            ) from None
         return Target(directory, connection, meta, fresh=False)
     if not rebuild:
         with contextlib.suppress(IndexNotFound):
@@ -61,6 +54,18 @@ def open_target(index_dir: Path, model: ModelInfo, rebuild: bool) -> Target:
     directory = layout.fresh(index_dir)
     meta = _for_model(Meta("", 0, "", None, roots=roots, excludes=excludes, stopwords=sorted(STOPWORDS)), model)
     return Target(directory, create(directory, meta), meta, fresh=True)
+
+
+def check_segments(store: Target) -> None:
+    """A damaged index is reported, not built upon: every segment opens and agrees with its row.
+    Asked only of an update with something to write: at 1,007,111 passages opening the segments
+    was a quarter of a no-op `bot index` (0.26 of 1.08 s), and `bot ask` reports the damage."""
+    try:
+        segments.load(store.directory, store.connection)
+    except (OSError, ValueError) as error:
+        raise IndexCorrupt(
+            f"{error.__class__.__name__}: {str(error).splitlines()[0][:80] if str(error) else ''}"
+        ) from None
 
 
 def _unfinished(index_dir: Path, model: ModelInfo) -> Target | None:
@@ -105,6 +110,12 @@ def _previous_roots(index_dir: Path) -> tuple[list[str], dict[str, list[str]]]:
 
 def housekeeping(store: Target, index_dir: Path) -> None:
     """Delete what earlier writers left: retired segments, orphans of a killed run, old stores."""
+    remove_retired(store)
+    layout.remove_others(index_dir, keep={store.directory})
+
+
+def remove_retired(store: Target) -> None:
+    """Delete the files of segments merged away, and any no segment claims (a killed run's)."""
     folder = store.directory / layout.SEGMENTS
     live = {name for s in catalog.segments(store.connection) for name in segments.files_of(s.id)}
     retired = [row[0] for row in store.connection.execute("SELECT name FROM retired")]
@@ -113,4 +124,3 @@ def housekeeping(store: Target, index_dir: Path) -> None:
     if retired:
         with transaction(store.connection):
             store.connection.execute("DELETE FROM retired")
-    layout.remove_others(index_dir, keep={store.directory})

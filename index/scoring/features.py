@@ -52,7 +52,7 @@ class Candidate:
     paragraph: int
     vector: "np.ndarray"
     spans: "np.ndarray"
-    sentences: "np.ndarray"  # one vector per sentence
+    sentences: "np.ndarray"  # one vector per sentence, as stored: compare with question.sentence_vector
     dense_rank: int | None = None
     bm25_rank: int | None = None
     bm25_score: float | None = None
@@ -84,7 +84,7 @@ def passage_features(question: Question, candidates: list[Candidate], average_le
     terms = np.asarray([_term_score(question, c, average_length) for c in candidates], dtype=np.float32)
     best_sentences = []
     for c in candidates:
-        cosines = c.sentences @ question.vector if len(c.sentences) else np.zeros(1, dtype=np.float32)
+        cosines = c.sentences @ question.sentence_vector if len(c.sentences) else np.zeros(1, dtype=np.float32)
         covered = [coverage(question, terms) for terms in c.sentence_terms] or [0.0]
         combined = cosines + np.asarray(covered[: len(cosines)] or [0.0])
         top = int(np.argmax(combined))
@@ -209,10 +209,10 @@ def sentence_features(
 
     refs, rows = [], []
     best_cosine = max(
-        (float((c.sentences @ question.vector).max()) for c in candidates if len(c.sentences)), default=0.0
+        (float((c.sentences @ question.sentence_vector).max()) for c in candidates if len(c.sentences)), default=0.0
     )
     for rank, (candidate, probability) in enumerate(zip(candidates, probabilities)):
-        cosines = candidate.sentences @ question.vector if len(candidate.sentences) else []
+        cosines = candidate.sentences @ question.sentence_vector if len(candidate.sentences) else []
         previous: set[str] = set()
         previous_named = False
         for index, ((start, end), cosine, words) in enumerate(

@@ -57,6 +57,14 @@ class Question:
         return dict(ranked[: max(1, (len(ranked) + 1) // 2)])
 
     @functools.cached_property
+    def sentence_vector(self) -> "np.ndarray":
+        """The question turned as the store keeps sentence vectors (store.codec), to compare
+        with a candidate's sentences."""
+        from index.store.codec import sentence_space
+
+        return sentence_space(self.vector)
+
+    @functools.cached_property
     def term_total(self) -> float:
         return sum(self.term_weights.values())
 

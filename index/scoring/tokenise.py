@@ -28,6 +28,16 @@ def tokenize(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
     return _stemmer().stemWords(words)
 
 
+def tokenize_at(text: str, stopwords: frozenset[str] = STOPWORDS) -> tuple[list[int], list[str]]:
+    """tokenize's words with where each begins in the text: one pass and one stemming call for a
+    passage whose words are then shared out among its sentences. Where lower-casing changes the
+    text's length (a dotted capital İ), words are found first and lower-cased after."""
+    lowered = text.lower()
+    found = _TOKEN.finditer(lowered if len(lowered) == len(text) else text)
+    kept = [(m.start(), w) for m in found if (w := m.group().lower()) not in stopwords and len(w) <= MAX_TERM_CHARS]
+    return [at for at, _ in kept], _stemmer().stemWords([w for _, w in kept])
+
+
 @functools.lru_cache(maxsize=65536)
 def term_hash(term: str) -> int:
     """A stemmed term as the signed 64-bit key the BM25 segments sort by."""

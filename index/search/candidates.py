@@ -7,6 +7,7 @@ the same topic outranks the line with the number. So the best articles are read 
 ranker (scoring.ranker) chooses among all their passages.
 """
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from index.scoring.features import Candidate
-from index.scoring.tokenise import term_hash, tokenize
+from index.scoring.tokenise import term_hash, tokenize, tokenize_at
 from index.search.searcher import Searcher
 from index.store import catalog
 
@@ -133,18 +134,12 @@ def _terms(
     headline: list[str], text: str, spans: list[tuple[int, int]], stopwords: frozenset[str]
 ) -> tuple[Counter[str], list[set[str]]]:
     """A passage's terms with its headline's (as BM25 indexed it), and each sentence's: the text
-    is tokenised once, a sentence at a time, as no word crosses a sentence's edge."""
+    is tokenised once and its words shared out by where they begin, as no word crosses a
+    sentence's edge (a tokenising call per sentence was 9 of a 47 ms answer at 1M passages)."""
+    starts, words = tokenize_at(text, stopwords)
     counts = Counter(headline)
-    per_sentence = []
-    end = 0
-    for start, stop in spans:
-        words = tokenize(text[start:stop], stopwords)
-        per_sentence.append(set(words))
-        counts.update(words)
-        if start > end:
-            counts.update(tokenize(text[end:start], stopwords))
-        end = max(end, stop)
-    counts.update(tokenize(text[end:], stopwords))
+    counts.update(words)
+    per_sentence = [set(words[bisect_left(starts, start) : bisect_left(starts, stop)]) for start, stop in spans]
     return counts, per_sentence
 
 

@@ -114,7 +114,9 @@ class Searcher:
             except BaseException as error:
                 self._failure = error
 
-        self._loader = threading.Thread(target=load, name="encoder", daemon=True)
+        # Not a daemon, for the reason OnnxEncoder's loader is not: an ask that ends before it
+        # finishes must not exit while onnxruntime is half-built.
+        self._loader = threading.Thread(target=load, name="encoder")
         self._loader.start()
 
     @property

@@ -80,7 +80,8 @@ def chunks(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Chun
 def sentences(
     connection: sqlite3.Connection, ids: Sequence[int], dim: int
 ) -> "dict[int, tuple[np.ndarray, np.ndarray]]":
-    """Chunk id -> its sentences' (start, end) in the chunk text, and their vectors."""
+    """Chunk id -> its sentences' (start, end) in the chunk text, and their vectors as stored
+    (compare them with codec.sentence_space of a question)."""
     import numpy as np
 
     if not ids:
@@ -90,7 +91,7 @@ def sentences(
         f"WHERE c.id IN ({_marks(ids)})",
         list(ids),
     ).fetchall()
-    vectors = codec.unpack_sentences([blob for _, _, blob in rows], dim)
+    vectors = codec.stored_sentences([blob for _, _, blob in rows], dim)
     return {
         chunk_id: (np.frombuffer(spans, dtype=np.int32).reshape(-1, 2), chunk_vectors)
         for (chunk_id, spans, _), chunk_vectors in zip(rows, vectors)
