@@ -18,7 +18,7 @@ from index.indexer.update import Interrupted, update
 from index.ingest import decode
 from index.search.hybrid import Settings, search
 from index.search.searcher import Searcher
-from index.store import codec, layout
+from index.store import codec, layout, writer
 
 ARTICLE = """{title}
 
@@ -203,8 +203,8 @@ def test_two_folders_of_one_name_are_indexed_together(tmp_path: Path, isolated_d
 def test_a_deleted_or_changed_article_leaves_no_copy_bands_or_sentence_keys(
     corpus: Path, isolated_dirs: Path, fake_info
 ) -> None:
-    """Both tables are emptied by primary key, from the article's stored signature and keys, so
-    what is left must be exactly the live articles' rows."""
+    """The trees are emptied by primary key, from the article's stored signature and keys, and
+    the recent rows by article, so what is left must be exactly the live articles' rows."""
     run(isolated_dirs, [corpus], fake_info, FakeEncoder())
     write(corpus, "b.txt", "Railway strike ends", "Train drivers ended the walkout after a new pay offer.")
     (corpus / "a.txt").unlink()
@@ -213,9 +213,11 @@ def test_a_deleted_or_changed_article_leaves_no_copy_bands_or_sentence_keys(
     try:
         db = searcher.connection
         (article,) = [row[0] for row in db.execute("SELECT id FROM articles")]
-        assert {row[0] for row in db.execute("SELECT DISTINCT article FROM lsh")} == {article}
-        assert db.execute("SELECT count(*) FROM lsh").fetchone()[0] == 32
-        assert {row[0] for row in db.execute("SELECT DISTINCT article FROM sentence_keys")} == {article}
+        bands = "SELECT band, hash, article FROM lsh UNION ALL SELECT band, hash, article FROM recent_lsh"
+        keys = "SELECT key, article FROM sentence_keys UNION ALL SELECT key, article FROM recent_sentence_keys"
+        assert {row[2] for row in db.execute(bands)} == {article}
+        assert len(db.execute(bands).fetchall()) == 32
+        assert {row[1] for row in db.execute(keys)} == {article}
     finally:
         searcher.close()
 
@@ -335,6 +337,47 @@ def _catalog(index_dir: Path) -> list[tuple]:
         ).fetchall()
     finally:
         searcher.close()
+
+
+def test_recent_copy_bands_and_sentence_keys_find_what_folded_ones_do(
+    tmp_path: Path, fake_info, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions of a story and near copies are recognised alike whether the earlier articles'
+    rows were folded into the trees at every update or are all still recent."""
+    shared = "The council voted to close the old bridge to traffic. Repairs will take a year."
+    steps = [
+        ("a.txt", "Bridge closes", f"{shared} Drivers face long detours through the town centre."),
+        ("b.txt", "Bridge closes, update", f"{shared} Shops on the quay fear a quiet winter ahead."),
+        ("c.txt", "Bridge closes", f"{shared} Drivers face long detours through the town centre!"),
+        ("d.txt", "Harvest festival", "Farmers brought pumpkins and cider to the square on Sunday."),
+    ]
+    outcomes = {}
+    for most in (0, 10**9):
+        monkeypatch.setattr(writer, "RECENT_ROWS", most)
+        folder, index_dir = tmp_path / str(most) / "news", tmp_path / str(most) / "index"
+        folder.mkdir(parents=True)
+        (folder / "first.txt").write_text("Budget day\n\nThe chancellor set out plans for schools.\n", encoding="utf-8")
+        run(index_dir, [folder], fake_info, FakeEncoder())
+        for name, title, body in steps:  # not write(): its sentences common to all make one story
+            (folder / name).write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+            run(index_dir, [folder], fake_info, FakeEncoder())
+        (folder / "first.txt").unlink()
+        run(index_dir, [folder], fake_info, FakeEncoder())
+        searcher = Searcher.open(index_dir, load_model=False)
+        try:
+            db = searcher.connection
+            recent = sum(db.execute(f"SELECT count(*) FROM recent_{t}").fetchone()[0] for t in ("lsh", "sentence_keys"))
+            groups = dict(db.execute("SELECT display, story || '/' || cluster FROM articles").fetchall())
+        finally:
+            searcher.close()
+        outcomes[most] = (_catalog(index_dir), groups)
+        assert (recent == 0) == (most == 0)
+    (catalog_folded, groups), (catalog_recent, groups_recent) = outcomes[0], outcomes[10**9]
+    assert catalog_folded == catalog_recent and groups == groups_recent
+    story = {name: value.split("/")[0] for name, value in groups.items()}
+    cluster = {name: value.split("/")[1] for name, value in groups.items()}
+    assert story["news/a.txt"] == story["news/b.txt"] != story["news/d.txt"]  # versions of one story
+    assert cluster["news/a.txt"] == cluster["news/c.txt"] != cluster["news/b.txt"]  # near copies
 
 
 def test_a_first_build_in_batches_equals_one_in_a_single_batch(

@@ -774,6 +774,38 @@ def test_an_index_in_the_old_format_is_refused_then_rebuilt(fake_model: None, tm
     assert "Zoë Ball" in invoke("ask", "who runs the café on the quay?", "--index-dir", old).stdout
 
 
+def test_an_index_of_format_7_is_read_as_it_is_and_upgraded_by_its_next_update(
+    fake_model: None, index_copy: Path, tmp_path: Path
+) -> None:
+    """Format 7 had no recent copy bands or sentence keys: asked as it is, upgraded in place by
+    the next `bot index`, whose new article is still found to be a near copy of a stored one."""
+    store = _store(index_copy)
+    for statement in (
+        "DROP TABLE recent_lsh",
+        "DROP TABLE recent_sentence_keys",
+        "UPDATE meta SET value = '7' WHERE key = 'format_version'",
+    ):
+        _sql(statement)(index_copy)
+    assert "Zoë Ball" in invoke("ask", "who runs the café on the quay?", "--index-dir", index_copy).stdout
+    assert invoke("status", "--index-dir", index_copy).exit_code == 0
+    source = next(path for path in _roots(index_copy)[0].iterdir() if "Zoë Ball" in path.read_text(encoding="utf-8"))
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "copy.txt").write_text(source.read_text(encoding="utf-8").replace("Zoë Ball", "Zoe Ball"), encoding="utf-8")
+    result = invoke("index", more, "--index-dir", index_copy)
+    assert result.exit_code == 0, result.output
+    connection = sqlite3.connect(store / "store.sqlite")
+    try:
+        (version,) = connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+        clusters = connection.execute(
+            "SELECT count(DISTINCT cluster) FROM articles WHERE file IN (?, ?)", [str(source), str(more / "copy.txt")]
+        ).fetchone()
+        recent = connection.execute("SELECT count(*) FROM recent_lsh").fetchone()
+    finally:
+        connection.close()
+    assert (version, clusters, recent) == ("8", (1,), (32,))
+
+
 def test_open_reader_survives_updates_and_a_rebuild(index_copy: Path, tmp_path: Path, fake_info: ModelInfo) -> None:
     """A chat session keeps its Searcher open while other processes write updates and a rebuild."""
     from index.search.hybrid import search

@@ -120,6 +120,7 @@ def commit(
         writer.forget_vectors(connection, dropped_vectors)
         if sweep:
             writer.sweep_vectors(connection)
+        writer.fold_recent(connection)
         updated = replace(
             meta,
             generation=generation,

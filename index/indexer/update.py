@@ -260,13 +260,15 @@ def _optimise(store: Target) -> None:
     reads it (Lucene's forceMerge after a bulk load): a big build's batches leave several
     segments, and articles chunked again as later batches repeat their sentences leave dead
     chunks and half-empty pages. At 870,987 passages that took 2,556 MB and answered at p50
-    35.2 ms; merged, 2,419 MB and 22.3 ms; its database compacted too, 2,199 MB. The price: the
-    first articles added to a compacted database split full pages of its randomly keyed trees
-    (copy bands, sentence keys), and wrote 5-7 MB each at 1,007,111 passages, not 2 (BENCHMARKS.md).
-    Nobody reads this store yet, so the merged segments' files go now, and VACUUM may shrink the
-    file (readers map it: see store.database)."""
+    35.2 ms; merged, 2,419 MB and 22.3 ms; its database compacted too, 2,199 MB. Compacted
+    pages are full, and an added article's rows split those of the trees they reach: its copy
+    bands and sentence keys go to recent rows instead (store.schema), folded in only by the
+    thousand. Nobody reads this store yet, so the merged segments' files go now, and VACUUM may
+    shrink the file (readers map it: see store.database)."""
     _merge(store, everything=True)
     remove_retired(store)
+    with transaction(store.connection):
+        writer.fold_recent(store.connection, everything=True)
     store.connection.execute("VACUUM")
     store.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from index.errors import IndexCorrupt, OldIndexFormat
 from index.store.layout import DATABASE
-from index.store.schema import FORMAT_VERSION, SCHEMA
+from index.store.schema import FORMAT_VERSION, SCHEMA, UPGRADES
 
 
 @dataclass
@@ -78,9 +78,23 @@ def open_database(directory: Path, write: bool = False) -> sqlite3.Connection:
         else:
             connection.execute(f"PRAGMA mmap_size = {READ_MMAP}")
         connection.execute("SELECT count(*) FROM meta").fetchone()
+        if write:
+            upgrade(connection)
     except sqlite3.DatabaseError as error:
         raise IndexCorrupt(f"{DATABASE}: {error}") from None
     return connection
+
+
+def upgrade(connection: sqlite3.Connection) -> None:
+    """Bring a store of an older format this bot reads to FORMAT_VERSION, in one transaction."""
+    row = connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+    statements = UPGRADES.get(json.loads(row[0])) if row and row[0].isdigit() else None
+    if statements is None:
+        return
+    with transaction(connection):
+        for statement in filter(str.strip, statements.split(";")):
+            connection.execute(statement)
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", [json.dumps(FORMAT_VERSION)])
 
 
 @contextmanager
@@ -96,13 +110,14 @@ def transaction(connection: sqlite3.Connection, write: bool = True) -> Iterator[
 
 
 def read_meta(connection: sqlite3.Connection) -> Meta:
-    """The metadata; IndexCorrupt when rows are missing or malformed, OldIndexFormat when newer."""
+    """The metadata; IndexCorrupt when rows are missing or malformed, OldIndexFormat when older
+    than any this bot reads or upgrades (schema.UPGRADES)."""
     try:
         raw = {key: json.loads(value) for key, value in connection.execute("SELECT key, value FROM meta")}
     except (sqlite3.DatabaseError, ValueError) as error:
         raise IndexCorrupt(f"{DATABASE} meta: {error.__class__.__name__}") from None
     version = raw.get("format_version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION and version not in UPGRADES:
         if isinstance(version, int) and version < FORMAT_VERSION:
             raise OldIndexFormat("this directory")
         raise IndexCorrupt(f"format version {version!r}, this bot reads version {FORMAT_VERSION}")

@@ -1,6 +1,6 @@
 """The store's tables. Bump FORMAT_VERSION whenever they change in a way old code cannot read."""
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -88,3 +88,16 @@ CREATE TABLE folders (
     files INTEGER NOT NULL              -- how many rows
 ) WITHOUT ROWID;
 """
+
+# The newest rows of sentence_keys and lsh, in arrival order and without an index: an added
+# article's rows go to a page or two at the tables' ends, not to a page each of the two trees
+# keyed at random, and are folded into them in key order as they grow (store.writer.fold_recent).
+RECENT_TABLES = """
+CREATE TABLE recent_sentence_keys (key INTEGER NOT NULL, article INTEGER NOT NULL);
+CREATE TABLE recent_lsh (band INTEGER NOT NULL, hash INTEGER NOT NULL, article INTEGER NOT NULL);
+"""
+SCHEMA += RECENT_TABLES
+
+# Older formats this bot reads as they are, and the statements that bring each to FORMAT_VERSION
+# when a writer opens it (store.database.upgrade): a reader never needs what they lack.
+UPGRADES = {7: RECENT_TABLES}

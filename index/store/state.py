@@ -101,7 +101,12 @@ def articles_where(connection: sqlite3.Connection, column: str, values: Iterable
 def key_holders(connection: sqlite3.Connection, keys: Iterable[int]) -> Iterator[tuple[int, int]]:
     """(sentence key, article) for the keys: which indexed stories contain each sentence."""
     for batch in _batches(set(keys)):
-        yield from connection.execute(f"SELECT key, article FROM sentence_keys WHERE key IN ({_marks(batch)})", batch)
+        marks = _marks(batch)
+        yield from connection.execute(
+            f"SELECT key, article FROM sentence_keys WHERE key IN ({marks}) "
+            f"UNION SELECT key, article FROM recent_sentence_keys WHERE key IN ({marks})",
+            batch + batch,
+        )
 
 
 def common_keys(connection: sqlite3.Connection, keys: Iterable[int], most: int) -> dict[int, int]:
@@ -109,10 +114,13 @@ def common_keys(connection: sqlite3.Connection, keys: Iterable[int], most: int) 
     furniture, which never links stories, so their holders need not be loaded."""
     common: dict[int, int] = {}
     for batch in _batches(set(keys)):
+        marks = _marks(batch)
         query = (
-            f"SELECT key, count(*) FROM sentence_keys WHERE key IN ({_marks(batch)}) GROUP BY key HAVING count(*) > ?"
+            f"SELECT key, count(*) FROM (SELECT key, article FROM sentence_keys WHERE key IN ({marks}) "
+            f"UNION SELECT key, article FROM recent_sentence_keys WHERE key IN ({marks})) "
+            "GROUP BY key HAVING count(*) > ?"
         )
-        common.update(connection.execute(query, [*batch, most]).fetchall())
+        common.update(connection.execute(query, [*batch, *batch, most]).fetchall())
     return common
 
 
@@ -123,6 +131,12 @@ def band_holders(connection: sqlite3.Connection, bands: Iterable[tuple[int, int]
         condition = " OR ".join("(band = ? AND hash = ?)" for _ in batch)
         flat = [value for pair in batch for value in pair]
         found.update(row[0] for row in connection.execute(f"SELECT article FROM lsh WHERE {condition}", flat))
+        # the recent rows have no index: one pass asks each row's hash of a set, then its band
+        wanted = set(map(tuple, batch))
+        recent = connection.execute(
+            f"SELECT band, hash, article FROM recent_lsh WHERE hash IN ({_marks(batch)})", [h for _, h in batch]
+        )
+        found.update(article for band, hash_, article in recent if (band, hash_) in wanted)
     return found
 
 
