@@ -22,9 +22,10 @@ class IndexCorrupt(UserError):
 class OldIndexFormat(UserError):
     """The index was written by an older version of newsbot, in a format this one does not read."""
 
-    def __init__(self, index_dir: object) -> None:
+    def __init__(self, index_dir: object = None) -> None:
+        where = f" at {index_dir}" if index_dir is not None else ""
         super().__init__(
-            f"The index at {index_dir} was made by an older version of newsbot. Rebuild it with: bot index --rebuild"
+            f"The index{where} was made by an older version of newsbot. Rebuild it with: bot index --rebuild"
         )
 
 

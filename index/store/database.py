@@ -119,7 +119,7 @@ def read_meta(connection: sqlite3.Connection) -> Meta:
     version = raw.get("format_version")
     if version != FORMAT_VERSION and version not in UPGRADES:
         if isinstance(version, int) and version < FORMAT_VERSION:
-            raise OldIndexFormat("this directory")
+            raise OldIndexFormat()
         raise IndexCorrupt(f"format version {version!r}, this bot reads version {FORMAT_VERSION}")
     known = {f.name for f in fields(Meta)}
     try:
